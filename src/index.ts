@@ -1,0 +1,35 @@
+export { LitePool, newPool } from './pool.js';
+export type { PoolEvents, CloseOptions, PoolState } from './pool.js';
+export { TaskGroup } from './task-group.js';
+export type { WaitOptions } from './task-group.js';
+export { TaskOptions } from './task-options.js';
+export type {
+  TaskFunction,
+  OnSuccessCallback,
+  OnErrorCallback,
+  OnCompleteCallback,
+  OnAddTimeoutCallback,
+  TaskExec,
+  TaskOnSuccess,
+  TaskOnError,
+  TaskOnComplete,
+} from './task-options.js';
+export { ErrHandle } from './err-handle.js';
+export type { ErrReloadAfter } from './err-handle.js';
+export type { TaskContext } from './task-context.js';
+export type { PoolOptions, CallbackErrorInfo, CallbackName } from './options.js';
+export type { RunOptions } from './run-options.js';
+export { backoffDelay } from './retry.js';
+export type { RetryPolicy, Jitter } from './retry.js';
+export { formatUsage } from './usage.js';
+export type { PoolUsage, WorkerUsage, WorkerState } from './usage.js';
+export {
+  LitePoolError,
+  PoolClosedError,
+  AddTimeoutError,
+  TaskTimeoutError,
+  AbortError,
+  TaskGroupError,
+  TaskFailedError,
+} from './errors.js';
+export type { LitePoolErrorCode } from './errors.js';

@@ -1,0 +1,12 @@
+/** What a task function receives as its only argument. */
+export interface TaskContext {
+  /**
+   * Aborts when this attempt should stop: its timeout passed (reason: `TaskTimeoutError`), the task's
+   * signal aborted (reason: `AbortError`), or the pool was closed with force (reason: `PoolClosedError`).
+   */
+  readonly signal: AbortSignal;
+  /** Which run of the function this is, counting from 1; every retry is a new attempt. */
+  readonly attempt: number;
+  /** The id of the worker running the attempt (0 to `workers - 1`). */
+  readonly workerId: number;
+}

@@ -1,0 +1,70 @@
+/**
+ * The pool's figures as plain data, and their rendering as an aligned table.
+ * @module
+ */
+import type { WorkerState } from './internal/worker.js';
+
+export type { WorkerState };
+
+/** One worker's figures. `executed` and `failed` count attempts, retries included. */
+export interface WorkerUsage {
+  readonly id: number;
+  readonly state: WorkerState;
+  readonly executed: number;
+  readonly failed: number;
+  /** Time the worker was occupied by tasks (attempts, callbacks and `errReload` retries), in ms. */
+  readonly busyMs: number;
+}
+
+/** A snapshot of the pool, from `lp.usage()`. */
+export interface PoolUsage {
+  readonly workers: readonly WorkerUsage[];
+  /** Busy workers. */
+  readonly running: number;
+  /** Admitted tasks waiting for a worker. */
+  readonly waiting: number;
+  /** Callers of `addTask()`/`run()` waiting for room (not admitted yet). */
+  readonly blocked: number;
+  /** Tasks in a retry backoff delay (holding no worker). */
+  readonly backoff: number;
+  /** Tasks that finished successfully. */
+  readonly completed: number;
+  /** Tasks that finished with a failure. */
+  readonly failed: number;
+  /** Retries run (policy retries and `errReload` retries). */
+  readonly retried: number;
+  /** Tasks refused admission: add timeout, closed pool, aborted before admission. */
+  readonly rejected: number;
+  /** Errors thrown or rejected by callbacks. */
+  readonly callbackErrors: number;
+}
+
+function pad(s: string, width: number, left: boolean): string {
+  return left ? s.padEnd(width) : s.padStart(width);
+}
+
+/** Renders a usage snapshot as lines: a header, one row per worker, then a balance line. */
+export function formatUsage(usage: PoolUsage): string[] {
+  const head = ['worker', 'state', 'executed', 'failed', 'busy ms', 'share'];
+  const total = usage.workers.reduce((s, w) => s + w.busyMs, 0);
+  const rows = usage.workers.map((w) => [
+    String(w.id),
+    w.state,
+    String(w.executed),
+    String(w.failed),
+    String(Math.round(w.busyMs)),
+    total > 0 ? `${((100 * w.busyMs) / total).toFixed(1)}%` : '-',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i] as number, i === 1)).join('  ');
+  const lines = [line(head), ...rows.map(line)];
+  const counted = usage.workers.filter((w) => w.state !== 'retired' || w.executed > 0);
+  const mean = counted.length > 0 ? total / counted.length : 0;
+  const max = counted.reduce((m, w) => Math.max(m, w.busyMs), 0);
+  const ratio = mean > 0 ? (max / mean).toFixed(3) : '-';
+  lines.push(
+    `balance: busy max/mean ${ratio} (max ${Math.round(max)} ms, mean ${Math.round(mean)} ms); ` +
+      `tasks completed ${usage.completed}, failed ${usage.failed}, retried ${usage.retried}, rejected ${usage.rejected}`,
+  );
+  return lines;
+}
