@@ -84,7 +84,7 @@ export function validateFunction<F>(name: string, value: F): F {
 /** Throws unless `value` is an object with a method `method`. */
 export function validateInterface(name: string, value: unknown, method: string): void {
   if (value === null || typeof value !== 'object' || typeof (value as Record<string, unknown>)[method] !== 'function') {
-    throw new TypeError(`${name} must be an object with a ${method}() method, received ${kind(value)}`);
+    throw new TypeError(`${name} must be an object with a method ${method}(), received ${kind(value)}`);
   }
 }
 

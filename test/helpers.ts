@@ -1,0 +1,48 @@
+import { deferred, type Deferred } from '../src/internal/deferred.js';
+
+export { deferred, type Deferred };
+
+/** A gate a test opens by hand: tasks await `gate.promise`, the test calls `gate.open()`. */
+export interface Gate {
+  promise: Promise<void>;
+  open: () => void;
+}
+
+export function gate(): Gate {
+  const d = deferred<void>();
+  return { promise: d.promise, open: () => d.resolve() };
+}
+
+/** Lets pending promise callbacks and immediates run. */
+export function flush(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Flushes `n` turns of the event loop. */
+export async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await flush();
+}
+
+/** Collects process warnings emitted while `fn` runs (and for a turn after). */
+export async function captureWarnings(fn: () => Promise<void>): Promise<Error[]> {
+  const seen: Error[] = [];
+  const onWarning = (w: Error) => seen.push(w);
+  process.on('warning', onWarning);
+  try {
+    await fn();
+    await flush();
+  } finally {
+    process.off('warning', onWarning);
+  }
+  return seen;
+}
+
+/** Resolves with the rejection reason of `p`, or fails when `p` resolves. */
+export async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected the promise to reject, but it resolved');
+}
