@@ -27,6 +27,7 @@ import type { TaskContext } from './task-context.js';
 import { TaskGroup, type GroupHost } from './task-group.js';
 import { TaskOptions, type TaskSpec } from './task-options.js';
 import { formatUsage, type PoolUsage } from './usage.js';
+import { mapArray, mapStream, type MapFunction, type MapIterableOptions, type MapOptions } from './map.js';
 
 /** The pool's events and their arguments. */
 export interface PoolEvents {
@@ -62,6 +63,8 @@ interface Gang {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** Workers made up front; a larger pool (as `limit(Infinity)`'s) makes the rest when first needed. */
+const EAGER_WORKERS = 1024;
 const noop = (): void => {};
 
 function thenOf(value: unknown): ((this: unknown, ok: (v: unknown) => void, fail: (e: unknown) => void) => unknown) | undefined {
@@ -143,11 +146,7 @@ export class LitePool extends EventEmitter<PoolEvents> implements GroupHost, Rel
     super();
     this.opts = resolvePoolOptions(options);
     this.workerCount = this.opts.workers;
-    for (let id = 0; id < this.workerCount; id++) {
-      const w = new Worker(id);
-      this.workerList.push(w);
-      this.idle.push(w);
-    }
+    while (this.workerList.length < Math.min(this.workerCount, EAGER_WORKERS)) this.idle.push(this.newWorker());
   }
 
   /** How many workers the pool has now. */
@@ -287,6 +286,89 @@ export class LitePool extends EventEmitter<PoolEvents> implements GroupHost, Rel
   }
 
   /**
+   * Applies `fn(item, index, ctx)` to every item of `input` (an iterable or async iterable, read lazily: never
+   * more pulled than the pool can hold) and resolves with the results in input order. Fail-fast: on the first
+   * failure it stops reading input, aborts its running items' signals, drops its waiting ones and rejects with
+   * that error. With `{ settle: true }` every item runs and it resolves with a `PromiseSettledResult` per item.
+   *
+   * @example
+   * ```ts
+   * const pages = await lp.map(urls, (url, _i, ctx) => fetch(url, { signal: ctx.signal }).then((r) => r.text()), { retry: 2 });
+   * ```
+   */
+  map<T, R>(input: Iterable<T> | AsyncIterable<T>, fn: MapFunction<T, R>, options: MapOptions & { settle: true }): Promise<PromiseSettledResult<R>[]>;
+  map<T, R>(input: Iterable<T> | AsyncIterable<T>, fn: MapFunction<T, R>, options?: MapOptions & { settle?: false }): Promise<R[]>;
+  map<T, R>(input: Iterable<T> | AsyncIterable<T>, fn: MapFunction<T, R>, options?: MapOptions): Promise<R[] | PromiseSettledResult<R>[]>;
+  map<T, R>(input: Iterable<T> | AsyncIterable<T>, fn: MapFunction<T, R>, options?: MapOptions): Promise<R[] | PromiseSettledResult<R>[]> {
+    return mapArray(this, input, fn, options);
+  }
+
+  /**
+   * Streams `fn(item, index, ctx)` over `input` as an async iterable of results, in input order or, with
+   * `{ ordered: false }`, as they complete. Reads input only as results are consumed (never more in flight
+   * than the pool holds). A failure is thrown where its result would be yielded; leaving the loop early
+   * aborts the items still in flight.
+   */
+  mapIterable<T, R>(input: Iterable<T> | AsyncIterable<T>, fn: MapFunction<T, R>, options?: MapIterableOptions): AsyncIterable<R> {
+    return mapStream(this, input, fn, options);
+  }
+
+  /**
+   * @internal Admits a prepared job whose `resolve`/`reject` are set. Returns `undefined` when it was
+   * admitted (or refused) at once, else a promise that resolves, never rejects, once it is admitted or
+   * refused; a refusal rejects the job's own promise.
+   */
+  submit(job: Job, where: string): Promise<void> | undefined {
+    if (this.lifecycle !== 'open') {
+      this.rejected++;
+      this.settleRefused(job, new PoolClosedError(`${where}: the pool is closed`));
+      return undefined;
+    }
+    if (job.signal?.aborted) {
+      this.rejected++;
+      this.settleRefused(job, new AbortError(job.signal.reason, `${where}: the signal was already aborted`));
+      return undefined;
+    }
+    if (this.hasRoom()) {
+      this.admit(job);
+      return undefined;
+    }
+    return new Promise<void>((resolve) => {
+      job.admitResolve = resolve;
+      this.block(job);
+    });
+  }
+
+  /** @internal Whether `submit()` would admit a job at once. */
+  get hasRoomNow(): boolean {
+    return this.lifecycle === 'open' && this.hasRoom();
+  }
+
+  /**
+   * @internal Drops every task waiting for a worker (not running ones, not blocked adders). With `err` each
+   * fails with it (callbacks run); without, they are discarded unsettled, as p-limit's `clearQueue()` does.
+   */
+  clearQueue(err: Error | undefined): void {
+    const waiting = this.queue.drain();
+    this.queued = 0;
+    this.queueTombstones = 0;
+    for (const job of waiting) {
+      if (job.state !== 'queued') continue;
+      if (err !== undefined) {
+        job.state = 'running';
+        this.finalFailure(job, err);
+        continue;
+      }
+      job.state = 'dropped';
+      this.unlisten(job);
+      this.pending--;
+      job.group?.taskFinished();
+      job.resolve = job.reject = undefined;
+    }
+    this.dispatch();
+  }
+
+  /**
    * Runs `fn` only if the pool has room right now; returns `undefined` (and runs nothing) when it is full
    * or closed, else the promise `run()` would return.
    */
@@ -323,11 +405,10 @@ export class LitePool extends EventEmitter<PoolEvents> implements GroupHost, Rel
     const old = this.workerCount;
     this.workerCount = n;
     for (let id = old; id < n; id++) {
-      let w = this.workerList[id];
+      const w = this.workerList[id];
       if (w === undefined) {
-        w = new Worker(id);
-        this.workerList.push(w);
-        this.idle.push(w);
+        if (id >= EAGER_WORKERS) break;
+        this.idle.push(this.newWorker());
       } else if (w.retiring) {
         w.retiring = false;
       } else if (w.state === 'retired') {
@@ -336,7 +417,7 @@ export class LitePool extends EventEmitter<PoolEvents> implements GroupHost, Rel
       }
     }
     if (n < old) {
-      for (let id = n; id < old; id++) {
+      for (let id = n; id < Math.min(old, this.workerList.length); id++) {
         const w = this.workerList[id] as Worker;
         if (w.state === 'idle') w.state = 'retired';
         else w.retiring = true;
@@ -439,6 +520,21 @@ export class LitePool extends EventEmitter<PoolEvents> implements GroupHost, Rel
     await this.close();
   }
 
+  private newWorker(): Worker {
+    const w = new Worker(this.workerList.length);
+    this.workerList.push(w);
+    return w;
+  }
+
+  /** Free workers, counting those not made yet (beyond the first EAGER_WORKERS, workers are made on demand). */
+  private idleCount(): number {
+    return this.idle.length + Math.max(0, this.workerCount - this.workerList.length);
+  }
+
+  private takeIdle(): Worker {
+    return this.idle.shift() ?? this.newWorker();
+  }
+
   private gangTooLarge(n: number): RangeError {
     return new RangeError(`addTaskGroup(...opts): ${n} tasks must start together on ${n} workers, but the pool has ${this.workerCount}`);
   }
@@ -502,7 +598,7 @@ export class LitePool extends EventEmitter<PoolEvents> implements GroupHost, Rel
   private hasRoom(): boolean {
     if (this.blocked > 0) return false;
     if (this.queued < this.workerCount * this.opts.queueSize) return true;
-    return !this.paused && this.queued === 0 && this.gangs.length === 0 && this.idle.length > 0;
+    return !this.paused && this.queued === 0 && this.gangs.length === 0 && this.idleCount() > 0;
   }
 
   private admit(job: Job): void {
@@ -510,8 +606,8 @@ export class LitePool extends EventEmitter<PoolEvents> implements GroupHost, Rel
     this.pending++;
     job.group?.taskAdmitted();
     if (job.signal !== undefined && job.abortListener === undefined) this.listen(job);
-    if (!this.paused && this.queued === 0 && this.gangs.length === 0 && this.idle.length > 0) {
-      this.start(this.idle.shift() as Worker, job);
+    if (!this.paused && this.queued === 0 && this.gangs.length === 0 && this.idleCount() > 0) {
+      this.start(this.takeIdle(), job);
     } else {
       this.enqueue(job, false);
     }
@@ -554,8 +650,18 @@ export class LitePool extends EventEmitter<PoolEvents> implements GroupHost, Rel
     job.timer = undefined;
     this.unlisten(job);
     this.rejected++;
-    const reject = job.admitReject ?? job.reject;
+    this.settleRefused(job, err);
+  }
+
+  /**
+   * Settles the promises of a refused task: `addTask()`'s admission promise rejects; a `run()` promise
+   * rejects; a `map()` member's result promise rejects and its admission waiter (which never rejects) wakes.
+   */
+  private settleRefused(job: Job, err: Error): void {
+    const { admitResolve, admitReject, reject } = job;
     job.admitResolve = job.admitReject = job.resolve = job.reject = undefined;
+    if (admitReject !== undefined) admitReject(err);
+    else admitResolve?.();
     reject?.(err);
   }
 
@@ -569,9 +675,7 @@ export class LitePool extends EventEmitter<PoolEvents> implements GroupHost, Rel
     this.rejected++;
     const finish = () => {
       if (job.autoDone && job.group !== undefined) this.groupDone(job.group);
-      const reject = job.admitReject ?? job.reject;
-      job.admitResolve = job.admitReject = job.resolve = job.reject = undefined;
-      reject?.(new AddTimeoutError(job.addTimeout));
+      this.settleRefused(job, new AddTimeoutError(job.addTimeout));
       this.dispatch();
     };
     const pending = job.onAddTimeout === undefined ? undefined : this.callback('onAddTimeout', job.onAddTimeout, undefined);
@@ -584,33 +688,38 @@ export class LitePool extends EventEmitter<PoolEvents> implements GroupHost, Rel
     if (dead > 64 && dead > this.blocked) this.adders.filter((j) => j.state === 'blocked');
   }
 
+  /**
+   * A task's signal aborted. State changes happen at once; failures and dispatch wait for a microtask, so
+   * that every task sharing the signal (a `map()` batch) is taken out of the queue before a freed worker
+   * could start one of them, and no callback runs inside the caller's `abort()`.
+   */
   private jobAborted(job: Job): void {
     job.abortListener = undefined;
-    const reason = (job.signal as AbortSignal).reason;
+    const reason: unknown = (job.signal as AbortSignal).reason;
+    const error = (message: string) => (reason instanceof AbortError ? reason : new AbortError(reason, message));
     switch (job.state) {
       case 'blocked':
         this.blocked--;
         this.compactAdders();
-        this.refuse(job, new AbortError(reason, 'the task was aborted while waiting for room in the pool'));
-        this.dispatch();
+        this.refuse(job, error('the task was aborted while waiting for room in the pool'));
+        queueMicrotask(() => this.dispatch());
         return;
       case 'queued':
-        job.state = 'dropped';
+        job.state = 'running';
         this.queued--;
         this.queueTombstones++;
         if (this.queueTombstones > 64 && this.queueTombstones > this.queued) {
           this.queue.filter((j) => j.state === 'queued');
           this.queueTombstones = 0;
         }
-        this.finalFailure(job, new AbortError(reason, 'the task was aborted while waiting for a worker'));
-        this.dispatch();
+        queueMicrotask(() => this.finalFailure(job, error('the task was aborted while waiting for a worker')));
         return;
       case 'backoff':
         this.leaveBackoff(job);
-        this.finalFailure(job, new AbortError(reason, 'the task was aborted while waiting to be retried'));
+        queueMicrotask(() => this.finalFailure(job, error('the task was aborted while waiting to be retried')));
         return;
       case 'running':
-        job.current?.abort(new AbortError(reason, 'the task was aborted while running'));
+        job.current?.abort(error('the task was aborted while running'));
         return;
       default:
         return;
@@ -625,17 +734,17 @@ export class LitePool extends EventEmitter<PoolEvents> implements GroupHost, Rel
     try {
       const capacity = this.workerCount * this.opts.queueSize;
       for (;;) {
-        if (this.paused || this.forced || this.idle.length === 0) break;
+        if (this.paused || this.forced || this.idleCount() === 0) break;
         const gang = this.gangs.peek();
         if (gang !== undefined) {
           // A waiting gang reserves the workers that free up, ahead of queued tasks.
-          if (this.idle.length < gang.jobs.length) break;
+          if (this.idleCount() < gang.jobs.length) break;
           this.gangs.shift();
           this.startGang(gang);
           continue;
         }
         if (this.queued > 0) {
-          this.start(this.idle.shift() as Worker, this.nextQueued());
+          this.start(this.takeIdle(), this.nextQueued());
           continue;
         }
         if (this.blocked > 0) {
@@ -685,7 +794,7 @@ export class LitePool extends EventEmitter<PoolEvents> implements GroupHost, Rel
       if (job.signal !== undefined) this.listen(job);
     }
     for (const job of gang.jobs) {
-      if (job.state === 'new') this.start(this.idle.shift() as Worker, job);
+      if (job.state === 'new') this.start(this.takeIdle(), job);
     }
     gang.resolve();
   }

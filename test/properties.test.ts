@@ -39,9 +39,7 @@ test('never more than `workers` task functions execute at once; every task settl
         const lp = newPool(workers, queueSize);
         let executing = 0;
         let peak = 0;
-        const completes = new Array<number>(tasks.length).fill(0);
-        const outcomes = new Array<number>(tasks.length).fill(0);
-        const settled = new Array<number>(tasks.length).fill(0);
+        const counts = tasks.map(() => ({ completes: 0, outcomes: 0, settled: 0 }));
         const tg = lp.newTaskGroup(0);
         const adds: Promise<unknown>[] = [];
         for (const [i, t] of tasks.entries()) {
@@ -57,18 +55,20 @@ test('never more than `workers` task functions execute at once; every task settl
           };
           if (t.viaRun) {
             const p = lp.run(fn, { timeout: t.timeout, retry: t.retries === undefined ? undefined : { retries: t.retries, minDelay: 0, maxDelay: 1 }, priority: t.priority });
-            adds.push(p.then(() => settled[i]++, () => settled[i]++));
+            const c = counts[i] as (typeof counts)[number];
+            adds.push(p.then(() => c.settled++, () => c.settled++));
           } else {
+            const c = counts[i] as (typeof counts)[number];
             const opt = tg.newTaskOptions().setTask(fn).setPriority(t.priority)
-              .setOnSuccess(() => { outcomes[i]++; })
-              .setOnComplete(() => { completes[i]++; });
+              .setOnSuccess(() => { c.outcomes++; })
+              .setOnComplete(() => { c.completes++; });
             if (t.timeout !== undefined) opt.setTimeout(t.timeout);
             if (t.retries !== undefined) opt.setRetry({ retries: t.retries, minDelay: 0, maxDelay: 1 });
             if (t.reload !== undefined) {
               const n = t.reload;
-              opt.setOnError((h) => { outcomes[i]++; return h.errReload(n); });
+              opt.setOnError((h) => { c.outcomes++; return h.errReload(n); });
             } else {
-              opt.setOnError(() => { outcomes[i]++; });
+              opt.setOnError(() => { c.outcomes++; });
             }
             adds.push(lp.addTask(opt));
           }
@@ -82,10 +82,11 @@ test('never more than `workers` task functions execute at once; every task settl
         assert.ok(peak <= workers, `peak ${peak} > workers ${workers}`);
         assert.equal(executing, 0);
         for (const [i, t] of tasks.entries()) {
-          if (t.viaRun) assert.equal(settled[i], 1, `run task ${i} settled ${settled[i]} times`);
+          const c = counts[i] as (typeof counts)[number];
+          if (t.viaRun) assert.equal(c.settled, 1, `run task ${i} settled ${c.settled} times`);
           else {
-            assert.equal(completes[i], 1, `task ${i} completed ${completes[i]} times`);
-            assert.equal(outcomes[i], 1, `task ${i} had ${outcomes[i]} outcomes`);
+            assert.equal(c.completes, 1, `task ${i} completed ${c.completes} times`);
+            assert.equal(c.outcomes, 1, `task ${i} had ${c.outcomes} outcomes`);
           }
         }
         const u = lp.usage();
