@@ -1,0 +1,440 @@
+/**
+ * The scheduling half of the pool: workers, the waiting room, blocked callers, gangs, the one dispatch step,
+ * and the mechanics of idle and close. What happens to a task once it runs is in `lifecycle.ts`.
+ * @module
+ */
+import { AsyncResource } from 'node:async_hooks';
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { AbortError, AddTimeoutError, PoolClosedError } from '../errors.js';
+import type { PoolEvents } from '../events.js';
+import { resolvePoolOptions, type CallbackName, type PoolOptions, type ResolvedPoolOptions } from '../options.js';
+import type { TaskGroup } from '../task-group.js';
+import type { TaskOptions } from '../task-options.js';
+import { Job } from './job.js';
+import { PriorityQueue } from './priority-queue.js';
+import { RingQueue } from './ring-queue.js';
+import { Worker } from './worker.js';
+
+/** The pool's lifecycle. */
+export type PoolState = 'open' | 'closing' | 'closed';
+
+/** A gang of tasks waiting to start together (`addTaskGroup`). */
+export interface Gang {
+  jobs: Job[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** Workers made up front; a larger pool (as `limit(Infinity)`'s) makes the rest when first needed. */
+const EAGER_WORKERS = 1024;
+
+function addTimedOut(pool: Scheduler, job: Job): void {
+  pool['addTimeoutPassed'](job);
+}
+
+/** Scheduling state and steps shared by the pool's layers; see `LitePool` for the public API. */
+export abstract class Scheduler extends EventEmitter<PoolEvents> {
+  protected readonly opts: ResolvedPoolOptions;
+  protected lifecycle: PoolState = 'open';
+  protected forced = false;
+  protected paused = false;
+  protected dispatching = false;
+  /** Work arrived since the pool was last idle (the `idle` event fires on the transition only). */
+  protected active = false;
+  protected workerCount: number;
+  protected readonly workerList: Worker[] = [];
+  protected readonly idle = new RingQueue<Worker>();
+  protected busy = 0;
+  protected readonly queue = new PriorityQueue<Job>();
+  protected queued = 0;
+  protected queueTombstones = 0;
+  protected readonly adders = new RingQueue<Job>();
+  protected blocked = 0;
+  protected readonly gangs = new RingQueue<Gang>();
+  /** Admitted tasks not yet finished (queued, running, in backoff, or running callbacks). */
+  protected pending = 0;
+  /** Admitted tasks that currently hold a worker. */
+  protected assigned = 0;
+  protected readonly backoffJobs = new Set<Job>();
+  protected idleWaiters: (() => void)[] = [];
+  protected readonly groups = new Set<TaskGroup>();
+  protected neverStarted: TaskOptions[] = [];
+  protected closing: { promise: Promise<TaskOptions[]>; resolve: (v: TaskOptions[]) => void } | undefined = undefined;
+  protected closeTimer: NodeJS.Timeout | undefined = undefined;
+  protected completed = 0;
+  protected failedTasks = 0;
+  protected retried = 0;
+  protected rejected = 0;
+  protected callbackErrors = 0;
+
+  /** Creates a pool; throws a `TypeError`/`RangeError` naming any bad option. */
+  protected constructor(options?: PoolOptions) {
+    super();
+    this.opts = resolvePoolOptions(options);
+    this.workerCount = this.opts.workers;
+    while (this.workerList.length < Math.min(this.workerCount, EAGER_WORKERS)) this.idle.push(this.newWorker());
+  }
+
+  protected newWorker(): Worker {
+    const w = new Worker(this.workerList.length);
+    this.workerList.push(w);
+    return w;
+  }
+
+  /** Free workers, counting those not made yet (beyond the first EAGER_WORKERS, workers are made on demand). */
+  protected idleCount(): number {
+    return this.idle.length + Math.max(0, this.workerCount - this.workerList.length);
+  }
+
+  protected takeIdle(): Worker {
+    return this.idle.shift() ?? this.newWorker();
+  }
+
+  protected gangTooLarge(n: number): RangeError {
+    return new RangeError(`addTaskGroup(...opts): ${n} tasks must start together on ${n} workers, but the pool has ${this.workerCount}`);
+  }
+
+  /** Whether a new task may be admitted now; never ahead of callers already waiting for room. */
+  protected hasRoom(): boolean {
+    if (this.blocked > 0) return false;
+    if (this.queued < this.workerCount * this.opts.queueSize) return true;
+    return !this.paused && this.queued === 0 && this.gangs.length === 0 && this.idleCount() > 0;
+  }
+
+  protected admit(job: Job): void {
+    this.active = true;
+    this.pending++;
+    job.group?.taskAdmitted();
+    if (job.signal !== undefined && job.abortListener === undefined) this.listen(job);
+    if (!this.paused && this.queued === 0 && this.gangs.length === 0 && this.idleCount() > 0) {
+      this.start(this.takeIdle(), job);
+    } else {
+      this.enqueue(job, false);
+    }
+  }
+
+  protected enqueue(job: Job, front: boolean): void {
+    // A queued task starts later from another call stack: capture the adder's async context now.
+    if (job.resource === undefined) job.resource = new AsyncResource('litepool.task');
+    job.state = 'queued';
+    if (front) this.queue.unshift(job);
+    else this.queue.push(job);
+    this.queued++;
+  }
+
+  protected block(job: Job): void {
+    this.active = true;
+    job.state = 'blocked';
+    this.adders.push(job);
+    this.blocked++;
+    if (job.addTimeout > 0) job.timer = setTimeout(addTimedOut, job.addTimeout, this, job);
+    if (job.signal !== undefined) this.listen(job);
+  }
+
+  protected listen(job: Job): void {
+    const listener = () => this.jobAborted(job);
+    job.abortListener = listener;
+    (job.signal as AbortSignal).addEventListener('abort', listener, { once: true });
+  }
+
+  protected unlisten(job: Job): void {
+    if (job.abortListener === undefined) return;
+    (job.signal as AbortSignal).removeEventListener('abort', job.abortListener);
+    job.abortListener = undefined;
+  }
+
+  /** Refuses a task that was never admitted: its admission promise (or `run()` promise) rejects. */
+  protected refuse(job: Job, err: Error): void {
+    job.state = 'dropped';
+    if (job.timer !== undefined) clearTimeout(job.timer);
+    job.timer = undefined;
+    this.unlisten(job);
+    this.rejected++;
+    this.settleRefused(job, err);
+  }
+
+  /**
+   * Settles the promises of a refused task: `addTask()`'s admission promise rejects; a `run()` promise
+   * rejects; a `map()` member's result promise rejects and its admission waiter (which never rejects) wakes.
+   */
+  protected settleRefused(job: Job, err: Error): void {
+    const { admitResolve, admitReject, reject } = job;
+    job.admitResolve = job.admitReject = job.resolve = job.reject = undefined;
+    if (admitReject !== undefined) admitReject(err);
+    else admitResolve?.();
+    reject?.(err);
+  }
+
+  protected addTimeoutPassed(job: Job): void {
+    if (job.state !== 'blocked') return;
+    job.timer = undefined;
+    this.blocked--;
+    this.compactAdders();
+    job.state = 'dropped';
+    this.unlisten(job);
+    this.rejected++;
+    const finish = () => {
+      if (job.autoDone && job.group !== undefined) this.groupDone(job.group);
+      this.settleRefused(job, new AddTimeoutError(job.addTimeout));
+      this.dispatch();
+    };
+    const pending = job.onAddTimeout === undefined ? undefined : this.callback('onAddTimeout', job.onAddTimeout, undefined);
+    if (pending === undefined) finish();
+    else void pending.then(finish);
+  }
+
+  protected compactAdders(): void {
+    const dead = this.adders.length - this.blocked;
+    if (dead > 64 && dead > this.blocked) this.adders.filter((j) => j.state === 'blocked');
+  }
+
+  /**
+   * A task's signal aborted. State changes happen at once; failures and dispatch wait for a microtask, so
+   * that every task sharing the signal (a `map()` batch) is taken out of the queue before a freed worker
+   * could start one of them, and no callback runs inside the caller's `abort()`.
+   */
+  protected jobAborted(job: Job): void {
+    job.abortListener = undefined;
+    const reason: unknown = (job.signal as AbortSignal).reason;
+    const error = (message: string) => (reason instanceof AbortError ? reason : new AbortError(reason, message));
+    switch (job.state) {
+      case 'blocked':
+        this.blocked--;
+        this.compactAdders();
+        this.refuse(job, error('the task was aborted while waiting for room in the pool'));
+        queueMicrotask(() => this.dispatch());
+        return;
+      case 'queued':
+        job.state = 'running';
+        this.queued--;
+        this.queueTombstones++;
+        if (this.queueTombstones > 64 && this.queueTombstones > this.queued) {
+          this.queue.filter((j) => j.state === 'queued');
+          this.queueTombstones = 0;
+        }
+        queueMicrotask(() => this.finalFailure(job, error('the task was aborted while waiting for a worker')));
+        return;
+      case 'backoff':
+        this.leaveBackoff(job);
+        queueMicrotask(() => this.finalFailure(job, error('the task was aborted while waiting to be retried')));
+        return;
+      case 'running':
+        job.current?.abort(error('the task was aborted while running'));
+        return;
+      default:
+        return;
+    }
+  }
+
+  protected dispatch(): void {
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      const capacity = this.workerCount * this.opts.queueSize;
+      for (;;) {
+        if (this.paused || this.forced || this.idleCount() === 0) break;
+        const gang = this.gangs.peek();
+        if (gang !== undefined) {
+          // A waiting gang reserves the workers that free up, ahead of queued tasks.
+          if (this.idleCount() < gang.jobs.length) break;
+          this.gangs.shift();
+          this.startGang(gang);
+          continue;
+        }
+        if (this.queued > 0) {
+          this.start(this.takeIdle(), this.nextQueued());
+          continue;
+        }
+        if (this.blocked > 0) {
+          this.admitNextAdder();
+          continue;
+        }
+        break;
+      }
+      while (this.blocked > 0 && this.queued < capacity) this.admitNextAdder();
+    } finally {
+      this.dispatching = false;
+    }
+    if (this.isIdle()) this.becameIdle();
+    else if (this.forced) this.maybeFinishForced();
+  }
+
+  protected nextQueued(): Job {
+    for (;;) {
+      const job = this.queue.shift() as Job;
+      if (job.state === 'queued') {
+        this.queued--;
+        return job;
+      }
+      this.queueTombstones--;
+    }
+  }
+
+  protected admitNextAdder(): void {
+    let job = this.adders.shift() as Job;
+    while (job.state !== 'blocked') job = this.adders.shift() as Job;
+    this.blocked--;
+    if (job.timer !== undefined) {
+      clearTimeout(job.timer);
+      job.timer = undefined;
+    }
+    const resolve = job.admitResolve;
+    job.admitResolve = job.admitReject = undefined;
+    job.state = 'new';
+    this.admit(job);
+    resolve?.();
+  }
+
+  protected startGang(gang: Gang): void {
+    for (const job of gang.jobs) {
+      this.pending++;
+      job.group?.taskAdmitted();
+      if (job.signal !== undefined) this.listen(job);
+    }
+    for (const job of gang.jobs) {
+      if (job.state === 'new') this.start(this.takeIdle(), job);
+    }
+    gang.resolve();
+  }
+
+  protected start(worker: Worker, job: Job): void {
+    worker.state = 'busy';
+    worker.busySince = performance.now();
+    worker.job = job;
+    this.busy++;
+    this.assigned++;
+    job.worker = worker;
+    job.state = 'running';
+    job.started = true;
+    this.emit('active');
+    if (job.resource !== undefined) job.resource.runInAsyncScope(this.runAttempt, this, job, worker, undefined);
+    else this.runAttempt(job, worker, undefined);
+  }
+
+  protected leaveBackoff(job: Job): void {
+    if (job.timer !== undefined) clearTimeout(job.timer);
+    job.timer = undefined;
+    this.backoffJobs.delete(job);
+    job.state = 'running';
+  }
+
+  protected leaveWorker(job: Job): void {
+    const worker = job.worker as Worker;
+    job.worker = undefined;
+    worker.job = undefined;
+    this.assigned--;
+    if (worker.zombies === 0) this.releaseWorker(worker);
+  }
+
+  protected releaseWorker(worker: Worker): void {
+    worker.busyMs += performance.now() - worker.busySince;
+    this.busy--;
+    if (worker.retiring) {
+      worker.retiring = false;
+      worker.state = 'retired';
+    } else {
+      worker.state = 'idle';
+      this.idle.push(worker);
+    }
+  }
+
+  protected isIdle(): boolean {
+    return this.pending === 0 && this.blocked === 0 && this.gangs.length === 0;
+  }
+
+  protected becameIdle(): void {
+    const wasActive = this.active;
+    this.active = false;
+    if (this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+    if (this.lifecycle === 'closing') this.finishClose();
+    if (wasActive) this.emit('idle');
+  }
+
+  protected forceClose(): void {
+    if (this.lifecycle === 'closed' || this.forced) return;
+    this.forced = true;
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    this.closeTimer = undefined;
+    const reason = () => new PoolClosedError('the pool was closed with force');
+    for (const w of this.workerList) w.job?.current?.abort(reason());
+    const waiting = this.queue.drain();
+    this.queued = 0;
+    this.queueTombstones = 0;
+    for (const job of waiting) {
+      if (job.state !== 'queued') continue;
+      job.state = 'running';
+      if (!job.started && job.source !== undefined) this.neverStarted.push(job.source as TaskOptions);
+      this.finalFailure(job, new PoolClosedError('the pool was closed with force before the task started'));
+    }
+    for (const job of [...this.backoffJobs]) {
+      this.leaveBackoff(job);
+      this.finalFailure(job, new PoolClosedError('the pool was closed with force while the task waited to be retried'));
+    }
+    this.maybeFinishForced();
+  }
+
+  protected maybeFinishForced(): void {
+    // Forced: running functions are not waited for (they may ignore their signal); the rest must settle.
+    if (this.forced && this.lifecycle === 'closing' && this.pending === this.assigned) this.finishClose();
+  }
+
+  protected finishClose(): void {
+    if (this.lifecycle !== 'closing' || this.closing === undefined) return;
+    this.lifecycle = 'closed';
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    this.closeTimer = undefined;
+    for (const group of [...this.groups]) group.rejectWaits(new PoolClosedError('the pool closed while the group still had work outstanding'));
+    const never = this.neverStarted;
+    this.neverStarted = [];
+    this.closing.resolve(never);
+  }
+
+  /** Changes the number of workers (see `LitePool.resize`). */
+  protected setWorkerCount(n: number): void {
+    const old = this.workerCount;
+    this.workerCount = n;
+    for (let id = old; id < n; id++) {
+      const w = this.workerList[id];
+      if (w === undefined) {
+        if (id >= EAGER_WORKERS) break;
+        this.idle.push(this.newWorker());
+      } else if (w.retiring) {
+        w.retiring = false;
+      } else if (w.state === 'retired') {
+        w.state = 'idle';
+        this.idle.push(w);
+      }
+    }
+    if (n < old) {
+      for (let id = n; id < Math.min(old, this.workerList.length); id++) {
+        const w = this.workerList[id] as Worker;
+        if (w.state === 'idle') w.state = 'retired';
+        else w.retiring = true;
+      }
+      this.idle.filter((w) => w.state === 'idle');
+      this.gangs.filter((g) => {
+        if (g.jobs.length <= n) return true;
+        g.reject(this.gangTooLarge(g.jobs.length));
+        return false;
+      });
+    }
+    this.dispatch();
+  }
+
+  /** Runs one attempt of `job` on `worker` (the execution layer). */
+  protected abstract runAttempt(job: Job, worker: Worker, reload: ((ok: boolean, value: unknown) => void) | undefined): void;
+
+  /** Ends `job` with a failure: its `onError`, `onComplete` and auto-done run, then it settles. */
+  protected abstract finalFailure(job: Job, err: Error): void;
+
+  /** Calls a user callback, reporting what it throws; a promise when it returned a thenable. */
+  protected abstract callback(name: CallbackName, fn: (...args: never[]) => unknown, thisArg: unknown, ...args: unknown[]): Promise<void> | undefined;
+
+  /** Marks a group done for a task, reporting a `done()` past zero. */
+  protected abstract groupDone(group: TaskGroup): void;
+}
