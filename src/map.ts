@@ -3,7 +3,7 @@
  * @module
  */
 import { AbortError, describe } from './errors.js';
-import { Job } from './internal/job.js';
+import { Job, Rejection, emptySpec, type JobSpec } from './internal/job.js';
 import { RingQueue } from './internal/ring-queue.js';
 import { validateFunction } from './options.js';
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from './run-options.js';
@@ -53,16 +53,21 @@ function validateBoolean(name: string, value: unknown): boolean | undefined {
 }
 
 /**
- * Creates the job of one item. The members share one signal (the batch's), so that a failure aborts the
- * running ones and removes the waiting ones in one call.
+ * The spec every member of one batch shares. The members share one signal (the batch's), so that a failure
+ * aborts the running ones and removes the waiting ones in one call.
  */
-function memberJob<T, R>(fn: MapFunction<T, R>, item: T, index: number, o: ResolvedRunOptions, signal: AbortSignal): Job {
-  const job = new Job((ctx: TaskContext) => fn(item, index, ctx));
-  job.timeout = o.timeout;
-  job.retry = o.retry;
-  job.priority = o.priority;
-  job.signal = signal;
-  return job;
+function batchSpec(o: ResolvedRunOptions, signal: AbortSignal | undefined): JobSpec {
+  const spec = emptySpec();
+  spec.timeout = o.timeout;
+  spec.retry = o.retry;
+  spec.priority = o.priority;
+  spec.signal = signal;
+  spec.shared = true;
+  return spec;
+}
+
+function memberJob<T, R>(fn: MapFunction<T, R>, item: T, index: number, spec: JobSpec): Job {
+  return new Job((ctx: TaskContext) => fn(item, index, ctx), spec);
 }
 
 /** Links the user's signal (if any) to the batch's controller; returns the unlink function. */
@@ -90,6 +95,7 @@ export async function mapArray<T, R>(
   const settle = validateBoolean('map(options).settle', options?.settle) === true;
   const batch = new AbortController();
   const unlink = link(o.signal, batch);
+  const spec = batchSpec(o, settle ? o.signal : batch.signal);
   const results: (R | PromiseSettledResult<R>)[] = [];
   let outstanding = 0;
   let failure: { error: Error } | undefined;
@@ -122,15 +128,13 @@ export async function mapArray<T, R>(
       }
       if (failure !== undefined) break;
       const i = index++;
-      const job = memberJob(fn, next.value, i, o, settle ? (o.signal ?? batch.signal) : batch.signal);
+      const job = memberJob(fn, next.value, i, spec);
       outstanding++;
       job.resolve = (value) => {
-        results[i] = settle ? { status: 'fulfilled', value: value as R } : (value as R);
-        settled();
-      };
-      job.reject = (reason) => {
-        if (settle) results[i] = { status: 'rejected', reason };
-        else fail(reason);
+        if (value instanceof Rejection) {
+          if (settle) results[i] = { status: 'rejected', reason: value.error };
+          else fail(value.error);
+        } else results[i] = settle ? { status: 'fulfilled', value: value as R } : (value as R);
         settled();
       };
       const admitted = pool.submit(job, 'map()');
@@ -166,6 +170,7 @@ export async function* mapStream<T, R>(
   const ordered = validateBoolean('mapIterable(options).ordered', options?.ordered) !== false;
   const batch = new AbortController();
   const unlink = link(o.signal, batch);
+  const spec = batchSpec(o, batch.signal);
   // Never more items in flight or waiting to be consumed than the pool can hold.
   const window = Number.isFinite(pool.queueSize) ? pool.workers * (1 + pool.queueSize) : pool.workers * 2;
   type Outcome = { ok: true; value: R } | { ok: false; error: Error };
@@ -191,16 +196,15 @@ export async function* mapStream<T, R>(
         }
         const slot: { outcome: Outcome | undefined } = { outcome: undefined };
         if (ordered) inOrder.push(slot);
-        const job = memberJob(fn, next.value, index++, o, batch.signal);
+        const job = memberJob(fn, next.value, index++, spec);
         inFlight++;
-        const settle = (outcome: Outcome) => {
+        job.resolve = (value) => {
+          const outcome: Outcome = value instanceof Rejection ? { ok: false, error: value.error } : { ok: true, value: value as R };
           inFlight--;
           if (ordered) slot.outcome = outcome;
           else done.push(outcome);
           notify();
         };
-        job.resolve = (value) => settle({ ok: true, value: value as R });
-        job.reject = (error) => settle({ ok: false, error });
         const admitted = pool.submit(job, 'mapIterable()');
         if (admitted !== undefined) await admitted;
       }

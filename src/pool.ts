@@ -2,17 +2,16 @@
  * The pool's public API. Scheduling lives in `internal/scheduler.ts`, execution in `internal/lifecycle.ts`.
  * @module
  */
-import { AsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { AbortError, PoolClosedError, describe } from './errors.js';
-import { Job } from './internal/job.js';
+import { DEFAULT_SPEC, Job, emptySpec, type JobSpec } from './internal/job.js';
 import { TaskLifecycle } from './internal/lifecycle.js';
 import { mapArray, mapStream, type MapFunction, type MapIterableOptions, type MapOptions } from './map.js';
 import { validateDuration, validateFunction, validateInteger, type PoolOptions } from './options.js';
 import { resolveRunOptions, type RunOptions } from './run-options.js';
 import type { TaskContext } from './task-context.js';
 import { TaskGroup, type GroupHost } from './task-group.js';
-import { TaskOptions, type TaskSpec } from './task-options.js';
+import { TaskOptions } from './task-options.js';
 import type { PoolState } from './internal/scheduler.js';
 import { formatUsage, type PoolUsage } from './usage.js';
 
@@ -28,6 +27,12 @@ export interface CloseOptions {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+// One executor for every run() promise instead of a closure per call: it hands out the resolve function.
+let captured: (value: unknown) => void = () => {};
+const capture = (resolve: (value: never) => void): void => {
+  captured = resolve as (value: unknown) => void;
+};
 
 /**
  * A pool of `workers` long-lived workers with a bounded waiting room of `workers × queueSize` tasks. Adding
@@ -119,8 +124,9 @@ export class LitePool extends TaskLifecycle implements GroupHost {
       return RESOLVED;
     }
     return new Promise<void>((resolve, reject) => {
-      job.admitResolve = resolve;
-      job.admitReject = reject;
+      const extra = job.more();
+      extra.admitResolve = resolve;
+      extra.admitReject = reject;
       this.block(job);
     });
   }
@@ -139,12 +145,7 @@ export class LitePool extends TaskLifecycle implements GroupHost {
     if (opts.length > this.workerCount) {
       return Promise.reject(this.gangTooLarge(opts.length));
     }
-    const resource = new AsyncResource('litepool.gang');
-    const jobs = opts.map((opt) => {
-      const job = this.jobFromSpec(opt);
-      job.resource = resource;
-      return job;
-    });
+    const jobs = opts.map((opt) => this.jobFromSpec(opt));
     this.active = true;
     return new Promise<void>((resolve, reject) => {
       this.gangs.push({ jobs, resolve, reject });
@@ -172,14 +173,13 @@ export class LitePool extends TaskLifecycle implements GroupHost {
       this.rejected++;
       return Promise.reject(new PoolClosedError('run(): the pool is closed'));
     }
-    if (job.signal?.aborted) {
+    const signal = job.spec.signal;
+    if (signal?.aborted) {
       this.rejected++;
-      return Promise.reject(new AbortError(job.signal.reason, 'run(): the signal was already aborted'));
+      return Promise.reject(new AbortError(signal.reason, 'run(): the signal was already aborted'));
     }
-    const promise = new Promise<T>((resolve, reject) => {
-      job.resolve = resolve as (v: unknown) => void;
-      job.reject = reject;
-    });
+    const promise = new Promise<T>(capture);
+    job.resolve = captured;
     if (this.hasRoom()) this.admit(job);
     else this.block(job);
     return promise;
@@ -224,9 +224,10 @@ export class LitePool extends TaskLifecycle implements GroupHost {
       this.settleRefused(job, new PoolClosedError(`${where}: the pool is closed`));
       return undefined;
     }
-    if (job.signal?.aborted) {
+    const signal = job.spec.signal;
+    if (signal?.aborted) {
       this.rejected++;
-      this.settleRefused(job, new AbortError(job.signal.reason, `${where}: the signal was already aborted`));
+      this.settleRefused(job, new AbortError(signal.reason, `${where}: the signal was already aborted`));
       return undefined;
     }
     if (this.hasRoom()) {
@@ -234,7 +235,7 @@ export class LitePool extends TaskLifecycle implements GroupHost {
       return undefined;
     }
     return new Promise<void>((resolve) => {
-      job.admitResolve = resolve;
+      job.more().admitResolve = resolve;
       this.block(job);
     });
   }
@@ -262,8 +263,8 @@ export class LitePool extends TaskLifecycle implements GroupHost {
       job.state = 'dropped';
       this.unlisten(job);
       this.pending--;
-      job.group?.taskFinished();
-      job.resolve = job.reject = undefined;
+      job.spec.group?.taskFinished();
+      job.resolve = undefined;
     }
     this.dispatch();
   }
@@ -376,7 +377,7 @@ export class LitePool extends TaskLifecycle implements GroupHost {
       gang.reject(closed());
     }
     for (const job of [...this.backoffJobs]) {
-      if ((job.retry as NonNullable<Job['retry']>).retries !== Number.POSITIVE_INFINITY) continue;
+      if ((job.spec.retry as NonNullable<JobSpec['retry']>).retries !== Number.POSITIVE_INFINITY) continue;
       this.leaveBackoff(job);
       this.finalFailure(job, new PoolClosedError('the pool was closed; endless retries stopped'));
     }
@@ -412,39 +413,25 @@ export class LitePool extends TaskLifecycle implements GroupHost {
   }
 
   private jobFromSpec(opt: TaskOptions<unknown, TaskGroup | undefined>): Job {
-    const s: TaskSpec = opt.spec;
-    const job = new Job(s.task as (ctx: TaskContext) => unknown);
-    job.thisArg = s.taskThis;
-    job.source = opt;
-    job.group = opt.group;
-    job.onSuccess = s.onSuccess;
-    job.onSuccessThis = s.onSuccessThis;
-    job.onError = s.onError;
-    job.onErrorThis = s.onErrorThis;
-    job.onComplete = s.onComplete;
-    job.onCompleteThis = s.onCompleteThis;
-    job.onAddTimeout = s.onAddTimeout;
-    job.autoDone = s.autoDone;
-    job.addTimeout = s.addTimeout;
-    job.timeout = s.timeout;
-    job.signal = s.signal;
-    job.retry = s.retry;
-    job.priority = s.priority;
-    return job;
+    const spec = opt.spec;
+    // The job references the spec; the options copy it before their next change.
+    spec.shared = true;
+    return new Job(spec.task as (ctx: TaskContext) => unknown, spec);
   }
 
   private jobFromRun(fn: unknown, options: RunOptions | undefined): Job {
     validateFunction('run(fn)', fn);
-    const job = new Job(fn as (ctx: TaskContext) => unknown);
-    if (options !== undefined) {
-      const o = resolveRunOptions('run(options)', options);
-      job.timeout = o.timeout;
-      job.signal = o.signal;
-      job.retry = o.retry;
-      job.priority = o.priority;
-    }
-    return job;
+    if (options === undefined) return new Job(fn as (ctx: TaskContext) => unknown, DEFAULT_SPEC);
+    const o = resolveRunOptions('run(options)', options);
+    const spec = emptySpec();
+    spec.timeout = o.timeout;
+    spec.signal = o.signal;
+    spec.retry = o.retry;
+    spec.priority = o.priority;
+    spec.shared = true;
+    return new Job(fn as (ctx: TaskContext) => unknown, spec);
   }
+
 }
 
 /** Go-style constructor: `newPool(workers, queueSize)` is `new LitePool({ workers, queueSize })`. */

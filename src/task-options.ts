@@ -4,10 +4,11 @@
  */
 import type { ErrHandle } from './err-handle.js';
 import { validateFunction, validateInterface, validatePriority, validateSignal, validateDuration } from './options.js';
-import { resolveRetry, type ResolvedRetry, type RetryPolicy } from './retry.js';
+import { resolveRetry, type RetryPolicy } from './retry.js';
 import { resolveTimeout } from './run-options.js';
 import type { TaskContext } from './task-context.js';
 import type { TaskGroup } from './task-group.js';
+import { emptySpec, type JobSpec } from './internal/job.js';
 
 /** A task as a function: sync or async; throwing or rejecting is a failure; the value is the result. */
 export type TaskFunction<T = unknown> = (ctx: TaskContext) => T | PromiseLike<T>;
@@ -40,25 +41,6 @@ export interface TaskOnComplete {
   onComplete(): unknown;
 }
 
-/** What a `TaskOptions` holds; read by the pool at admission. @internal */
-export interface TaskSpec {
-  task: ((ctx: TaskContext) => unknown) | undefined;
-  taskThis: unknown;
-  onSuccess: ((value: unknown) => unknown) | undefined;
-  onSuccessThis: unknown;
-  onError: ((handle: ErrHandle, group: TaskGroup | undefined, err: Error) => unknown) | undefined;
-  onErrorThis: unknown;
-  onComplete: (() => unknown) | undefined;
-  onCompleteThis: unknown;
-  onAddTimeout: (() => unknown) | undefined;
-  autoDone: boolean;
-  addTimeout: number;
-  timeout: number;
-  signal: AbortSignal | undefined;
-  retry: ResolvedRetry | undefined;
-  priority: number;
-}
-
 /**
  * Options of one task, filled by chained setters and passed to `lp.addTask()`. Every setter validates its
  * argument at once and returns the same object. `T` is the task's result type; `G` the group type passed to
@@ -76,24 +58,11 @@ export interface TaskSpec {
 export class TaskOptions<T = unknown, G extends TaskGroup | undefined = TaskGroup | undefined> {
   /** The group the task belongs to, if any. */
   readonly group: G;
-  /** @internal */
-  readonly spec: TaskSpec = {
-    task: undefined,
-    taskThis: undefined,
-    onSuccess: undefined,
-    onSuccessThis: undefined,
-    onError: undefined,
-    onErrorThis: undefined,
-    onComplete: undefined,
-    onCompleteThis: undefined,
-    onAddTimeout: undefined,
-    autoDone: false,
-    addTimeout: 0,
-    timeout: 0,
-    signal: undefined,
-    retry: undefined,
-    priority: 0,
-  };
+  /**
+   * @internal What the pool reads at admission. Jobs reference it rather than copy it; once one does
+   * (`shared`), the next setter call copies it first, so a task already added never sees a later change.
+   */
+  spec: JobSpec;
   /** @internal The pool that made these options. */
   readonly owner: object;
 
@@ -101,17 +70,25 @@ export class TaskOptions<T = unknown, G extends TaskGroup | undefined = TaskGrou
   constructor(owner: object, group: G) {
     this.owner = owner;
     this.group = group;
+    this.spec = emptySpec();
+    this.spec.group = group;
+    this.spec.source = this;
+  }
+
+  private writable(): JobSpec {
+    if (this.spec.shared) this.spec = { ...this.spec, shared: false };
+    return this.spec;
   }
 
   /** Sets the task: a function `(ctx) => result`, or an object with an `exec(ctx)` method. */
   setTask<R>(task: TaskFunction<R> | TaskExec<R>): TaskOptions<R, G> {
     if (typeof task === 'function') {
-      this.spec.task = task;
-      this.spec.taskThis = undefined;
+      this.writable().task = task;
+      this.writable().taskThis = undefined;
     } else {
       validateInterface('setTask(task)', task, 'exec');
-      this.spec.task = task.exec;
-      this.spec.taskThis = task;
+      this.writable().task = task.exec;
+      this.writable().taskThis = task;
     }
     return this as unknown as TaskOptions<R, G>;
   }
@@ -119,53 +96,53 @@ export class TaskOptions<T = unknown, G extends TaskGroup | undefined = TaskGrou
   /** Sets the task to `obj.exec(ctx)`, called with `obj` as `this` (the Go interface form). */
   setTaskWithInterface<R>(obj: TaskExec<R>): TaskOptions<R, G> {
     validateInterface('setTaskWithInterface(obj)', obj, 'exec');
-    this.spec.task = obj.exec;
-    this.spec.taskThis = obj;
+    this.writable().task = obj.exec;
+    this.writable().taskThis = obj;
     return this as unknown as TaskOptions<R, G>;
   }
 
   /** Called with the result when an attempt succeeds (not when an `errReload` retry does: see `errReload`). */
   setOnSuccess(fn: OnSuccessCallback<T>): this {
-    this.spec.onSuccess = validateFunction('setOnSuccess(fn)', fn) as (value: unknown) => unknown;
-    this.spec.onSuccessThis = undefined;
+    this.writable().onSuccess = validateFunction('setOnSuccess(fn)', fn) as (value: unknown) => unknown;
+    this.writable().onSuccessThis = undefined;
     return this;
   }
 
   /** `obj.onSuccess(result)`, with `obj` as `this`. */
   setOnSuccessWithInterface(obj: TaskOnSuccess<T>): this {
     validateInterface('setOnSuccessWithInterface(obj)', obj, 'onSuccess');
-    this.spec.onSuccess = obj.onSuccess as (value: unknown) => unknown;
-    this.spec.onSuccessThis = obj;
+    this.writable().onSuccess = obj.onSuccess as (value: unknown) => unknown;
+    this.writable().onSuccessThis = obj;
     return this;
   }
 
   /** Called with an {@link ErrHandle}, the group and the final error; it owns the failure path. */
   setOnError(fn: OnErrorCallback<G>): this {
-    this.spec.onError = validateFunction('setOnError(fn)', fn) as TaskSpec['onError'];
-    this.spec.onErrorThis = undefined;
+    this.writable().onError = validateFunction('setOnError(fn)', fn) as JobSpec['onError'];
+    this.writable().onErrorThis = undefined;
     return this;
   }
 
   /** `obj.onError(handle, group, err)`, with `obj` as `this`. */
   setOnErrorWithInterface(obj: TaskOnError<G>): this {
     validateInterface('setOnErrorWithInterface(obj)', obj, 'onError');
-    this.spec.onError = obj.onError as TaskSpec['onError'];
-    this.spec.onErrorThis = obj;
+    this.writable().onError = obj.onError as JobSpec['onError'];
+    this.writable().onErrorThis = obj;
     return this;
   }
 
   /** Called exactly once per admitted task, after `onSuccess` or `onError`, whatever happened. */
   setOnComplete(fn: OnCompleteCallback): this {
-    this.spec.onComplete = validateFunction('setOnComplete(fn)', fn);
-    this.spec.onCompleteThis = undefined;
+    this.writable().onComplete = validateFunction('setOnComplete(fn)', fn);
+    this.writable().onCompleteThis = undefined;
     return this;
   }
 
   /** `obj.onComplete()`, with `obj` as `this`. */
   setOnCompleteWithInterface(obj: TaskOnComplete): this {
     validateInterface('setOnCompleteWithInterface(obj)', obj, 'onComplete');
-    this.spec.onComplete = obj.onComplete;
-    this.spec.onCompleteThis = obj;
+    this.writable().onComplete = obj.onComplete;
+    this.writable().onCompleteThis = obj;
     return this;
   }
 
@@ -175,44 +152,44 @@ export class TaskOptions<T = unknown, G extends TaskGroup | undefined = TaskGrou
    */
   setAutoDone(on = true): this {
     if (typeof on !== 'boolean') throw new TypeError(`setAutoDone(on) takes a boolean, received ${typeof on}`);
-    this.spec.autoDone = on;
+    this.writable().autoDone = on;
     return this;
   }
 
   /** How long `addTask()` may wait for room, in ms, before it gives up with `AddTimeoutError`; 0: no limit. */
   setAddTimeout(ms: number): this {
     const v = validateDuration('setAddTimeout(ms)', ms, true);
-    this.spec.addTimeout = v === Number.POSITIVE_INFINITY ? 0 : v;
+    this.writable().addTimeout = v === Number.POSITIVE_INFINITY ? 0 : v;
     return this;
   }
 
   /** Called when the add timeout passes, before `addTask()` rejects. */
   setOnAddTimeout(fn: OnAddTimeoutCallback): this {
-    this.spec.onAddTimeout = validateFunction('setOnAddTimeout(fn)', fn);
+    this.writable().onAddTimeout = validateFunction('setOnAddTimeout(fn)', fn);
     return this;
   }
 
   /** Bounds each attempt, in ms (see `RunOptions.timeout`); 0: no timeout. */
   setTimeout(ms: number): this {
-    this.spec.timeout = resolveTimeout('setTimeout(ms)', ms);
+    this.writable().timeout = resolveTimeout('setTimeout(ms)', ms);
     return this;
   }
 
   /** Cancels the task when `signal` aborts (see `RunOptions.signal`). */
   setSignal(signal: AbortSignal): this {
-    this.spec.signal = validateSignal('setSignal(signal)', signal);
+    this.writable().signal = validateSignal('setSignal(signal)', signal);
     return this;
   }
 
   /** A declarative retry policy, or a number of retries; `onError` then sees only the final error. */
   setRetry(policy: RetryPolicy | number): this {
-    this.spec.retry = resolveRetry('setRetry(policy)', policy);
+    this.writable().retry = resolveRetry('setRetry(policy)', policy);
     return this;
   }
 
   /** Higher runs first; FIFO among equal priorities. */
   setPriority(priority: number): this {
-    this.spec.priority = validatePriority('setPriority(priority)', priority);
+    this.writable().priority = validatePriority('setPriority(priority)', priority);
     return this;
   }
 }

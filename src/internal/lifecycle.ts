@@ -8,7 +8,7 @@ import { AbortError, PoolClosedError, TaskTimeoutError, describe, toError } from
 import type { CallbackErrorInfo, CallbackName } from '../options.js';
 import { backoffDelay, retryableByDefault } from '../retry.js';
 import type { TaskGroup } from '../task-group.js';
-import { Job, TaskContextImpl } from './job.js';
+import { Rejection, type Job, TaskContextImpl } from './job.js';
 import { Scheduler } from './scheduler.js';
 import type { Worker } from './worker.js';
 
@@ -49,14 +49,15 @@ function warn(message: string, err: Error): void {
 /** What happens to a task from its first attempt until it settles. */
 export abstract class TaskLifecycle extends Scheduler implements ReloadHost {
   protected runAttempt(job: Job, worker: Worker, reload: ((ok: boolean, value: unknown) => void) | undefined): void {
-    job.attempts++;
-    const ctx = new TaskContextImpl(job, worker, reload);
-    job.current = ctx;
-    if (job.timeout > 0) ctx.timer = setTimeout(attemptTimedOut, job.timeout, this, ctx);
+    const ctx = new TaskContextImpl(job, worker, job.attempts + 1, reload);
+    job.ctx = ctx;
+    worker.ctx = ctx;
+    const spec = job.spec;
+    if (spec.timeout > 0) ctx.timer = setTimeout(attemptTimedOut, spec.timeout, this, ctx);
     let result: unknown;
     let then: ReturnType<typeof thenOf>;
     try {
-      result = job.fn.call(job.thisArg, ctx);
+      result = job.fn.call(spec.taskThis, ctx);
       then = thenOf(result);
     } catch (err) {
       this.attemptReturned(ctx, false, err);
@@ -65,21 +66,15 @@ export abstract class TaskLifecycle extends Scheduler implements ReloadHost {
     if (then === undefined) {
       this.attemptReturned(ctx, true, result);
     } else if (result instanceof Promise) {
-      result.then(
-        (v: unknown) => this.attemptReturned(ctx, true, v),
-        (e: unknown) => this.attemptReturned(ctx, false, e),
-      );
+      result.then(worker.onFulfilled, worker.onRejected);
     } else {
       // A foreign thenable may call back twice or throw: a native promise keeps the first outcome.
-      new Promise((resolve, reject) => then.call(result, resolve, reject)).then(
-        (v: unknown) => this.attemptReturned(ctx, true, v),
-        (e: unknown) => this.attemptReturned(ctx, false, e),
-      );
+      new Promise((resolve, reject) => then.call(result, resolve, reject)).then(worker.onFulfilled, worker.onRejected);
     }
   }
 
+  /** The attempt's function returned (or its promise settled). */
   protected attemptReturned(ctx: TaskContextImpl, ok: boolean, value: unknown): void {
-    ctx.returned = true;
     if (ctx.settled) {
       // The attempt had timed out; its function has now returned and frees the worker.
       const worker = ctx.worker;
@@ -105,7 +100,7 @@ export abstract class TaskLifecycle extends Scheduler implements ReloadHost {
     ctx.settled = true;
     ctx.timer = undefined;
     ctx.worker.zombies++;
-    const err = new TaskTimeoutError(ctx.job.timeout);
+    const err = new TaskTimeoutError(ctx.job.spec.timeout);
     ctx.abort(err);
     this.attemptSettled(ctx, false, err);
   }
@@ -115,7 +110,6 @@ export abstract class TaskLifecycle extends Scheduler implements ReloadHost {
     const worker = ctx.worker;
     worker.executed++;
     if (!ok) worker.failed++;
-    if (job.current === ctx) job.current = undefined;
     if (ctx.reload !== undefined) {
       ctx.reload(ok, value);
       return;
@@ -125,13 +119,14 @@ export abstract class TaskLifecycle extends Scheduler implements ReloadHost {
       return;
     }
     const err = toError(value);
-    if (job.retry !== undefined && this.shouldRetry(job, err)) this.backoff(job, err);
+    if (job.spec.retry !== undefined && this.shouldRetry(job, err)) this.backoff(job, err);
     else this.finalFailure(job, err);
   }
 
   protected shouldRetry(job: Job, err: Error): boolean {
-    const policy = job.retry as NonNullable<Job['retry']>;
-    if (job.policyRetries >= policy.retries || this.stopReason(job, policy.retries === Number.POSITIVE_INFINITY) !== undefined) {
+    const policy = job.spec.retry as NonNullable<Job['spec']['retry']>;
+    const done = job.extra === undefined ? 0 : job.extra.policyRetries;
+    if (done >= policy.retries || this.stopReason(job, policy.retries === Number.POSITIVE_INFINITY) !== undefined) {
       return false;
     }
     if (policy.retryIf === undefined) return retryableByDefault(err);
@@ -145,27 +140,29 @@ export abstract class TaskLifecycle extends Scheduler implements ReloadHost {
 
   /** Why retries of `job` must stop now, if they must: its signal aborted, or the pool closed. */
   protected stopReason(job: Job, endless: boolean): Error | undefined {
-    if (job.signal?.aborted) return new AbortError(job.signal.reason, 'the task was aborted; retries stopped');
+    const signal = job.spec.signal;
+    if (signal?.aborted) return signal.reason instanceof AbortError ? signal.reason : new AbortError(signal.reason, 'the task was aborted; retries stopped');
     if (this.forced) return new PoolClosedError('the pool was closed with force; retries stopped');
     if (endless && this.lifecycle !== 'open') return new PoolClosedError('the pool was closed; endless retries stopped');
     return undefined;
   }
 
   protected backoff(job: Job, err: Error): void {
-    const policy = job.retry as NonNullable<Job['retry']>;
-    job.policyRetries++;
+    const policy = job.spec.retry as NonNullable<Job['spec']['retry']>;
+    const extra = job.more();
+    extra.policyRetries++;
     this.retried++;
-    if (policy.onRetry !== undefined) this.callback('onRetry', policy.onRetry, undefined, err, job.attempts);
-    this.emit('retry', err, job.attempts);
+    if (policy.onRetry !== undefined) this.callback('onRetry', policy.onRetry, undefined, 2, err, job.attempts);
+    if (this.listenerCount('retry') > 0) this.emit('retry', err, job.attempts);
     this.leaveWorker(job);
     job.state = 'backoff';
     this.backoffJobs.add(job);
-    job.timer = setTimeout(backoffOver, backoffDelay(policy, job.policyRetries), this, job);
+    extra.timer = setTimeout(backoffOver, backoffDelay(policy, extra.policyRetries), this, job);
     this.dispatch();
   }
 
   protected requeue(job: Job): void {
-    job.timer = undefined;
+    (job.extra as NonNullable<Job['extra']>).timer = undefined;
     this.backoffJobs.delete(job);
     // Admitted already, so it needs no room; it goes ahead of the tasks of its priority that came later.
     this.enqueue(job, true);
@@ -173,23 +170,23 @@ export abstract class TaskLifecycle extends Scheduler implements ReloadHost {
   }
 
   protected succeeded(job: Job, value: unknown): void {
-    job.ok = true;
-    job.value = value;
-    const pending = job.onSuccess === undefined ? undefined : this.callback('onSuccess', job.onSuccess, job.onSuccessThis, value);
+    job.result = value;
+    const spec = job.spec;
+    const pending = spec.onSuccess === undefined ? undefined : this.callback('onSuccess', spec.onSuccess, spec.onSuccessThis, 1, value);
     if (pending === undefined) this.completeJob(job);
     else void pending.then(() => this.completeJob(job));
   }
 
   protected finalFailure(job: Job, err: Error): void {
-    job.ok = false;
-    job.error = err;
-    if (job.onError === undefined) {
+    job.result = new Rejection(err);
+    const spec = job.spec;
+    if (spec.onError === undefined) {
       this.completeJob(job);
       return;
     }
     const handle = new ErrHandle(this, job, err);
-    job.handle = handle;
-    const pending = this.callback('onError', job.onError, job.onErrorThis, handle, job.group, err);
+    job.more().handle = handle;
+    const pending = this.callback('onError', spec.onError, spec.onErrorThis, 3, handle, spec.group, err);
     if (pending === undefined) this.afterHandler(job, handle);
     else void pending.then(() => this.afterHandler(job, handle));
   }
@@ -224,16 +221,14 @@ export abstract class TaskLifecycle extends Scheduler implements ReloadHost {
         this.runAttempt(job, worker as Worker, (o, v) => resolve([o, v])),
       );
       if (ok) {
-        job.ok = true;
-        job.value = value;
-        job.error = undefined;
+        job.result = value;
         last = null;
         break;
       }
       last = toError(value);
     }
-    if (last !== null) job.error = last;
-    if (after !== undefined) await this.callback('errReload.after', after, undefined, last);
+    if (last !== null) job.result = new Rejection(last);
+    if (after !== undefined) await this.callback('errReload.after', after, undefined, 1, last);
     return last;
   }
 
@@ -246,30 +241,35 @@ export abstract class TaskLifecycle extends Scheduler implements ReloadHost {
   }
 
   protected completeJob(job: Job): void {
-    const pending = job.onComplete === undefined ? undefined : this.callback('onComplete', job.onComplete, job.onCompleteThis);
+    const spec = job.spec;
+    const pending = spec.onComplete === undefined ? undefined : this.callback('onComplete', spec.onComplete, spec.onCompleteThis, 0);
     if (pending === undefined) this.finish(job);
     else void pending.then(() => this.finish(job));
   }
 
   protected finish(job: Job): void {
     job.state = 'done';
+    const spec = job.spec;
     // Auto-done: on success; on the final failure only when no onError owns that path.
-    if (job.autoDone && job.group !== undefined && (job.ok || job.onError === undefined)) this.groupDone(job.group);
-    if (job.abortListener !== undefined) this.unlisten(job);
+    const result = job.result;
+    const ok = !(result instanceof Rejection);
+    if (spec.autoDone && spec.group !== undefined && (ok || spec.onError === undefined)) this.groupDone(spec.group);
+    if (job.extra?.abortListener !== undefined) this.unlisten(job);
     if (job.worker !== undefined) this.leaveWorker(job);
     this.pending--;
-    if (job.ok) {
+    const resolve = job.resolve;
+    job.resolve = undefined;
+    job.result = undefined;
+    if (ok) {
       this.completed++;
-      this.emit('completed', job.value);
-      job.resolve?.(job.value);
+      if (this.listenerCount('completed') > 0) this.emit('completed', result);
     } else {
       this.failedTasks++;
-      this.emit('failed', job.error as Error);
-      job.reject?.(job.error as Error);
+      if (this.listenerCount('failed') > 0) this.emit('failed', result.error);
     }
-    job.group?.taskFinished();
-    job.resolve = job.reject = undefined;
-    job.value = undefined;
+    // A Rejection result rejects the promise it resolves.
+    if (resolve !== undefined) resolve(result);
+    spec.group?.taskFinished();
     this.dispatch();
   }
 
@@ -282,14 +282,16 @@ export abstract class TaskLifecycle extends Scheduler implements ReloadHost {
   }
 
   /**
-   * Calls a user callback. Returns `undefined` when it returned synchronously, else a promise that settles
-   * when its result does and never rejects. Whatever it throws goes to `callbackFailed`.
+   * Calls a user callback with `argc` of the arguments `a`, `b`, `c`. Returns `undefined` when it returned
+   * synchronously, else a promise that settles when its result does and never rejects. Whatever it throws
+   * goes to `callbackFailed`.
    */
-  protected callback(name: CallbackName, fn: (...args: never[]) => unknown, thisArg: unknown, ...args: unknown[]): Promise<void> | undefined {
+  protected callback(name: CallbackName, fn: (...args: never[]) => unknown, thisArg: unknown, argc: number, a?: unknown, b?: unknown, c?: unknown): Promise<void> | undefined {
     let result: unknown;
     let then: ReturnType<typeof thenOf>;
     try {
-      result = (fn as (...a: unknown[]) => unknown).apply(thisArg, args);
+      const f = fn as (...args: unknown[]) => unknown;
+      result = argc === 0 ? f.call(thisArg) : argc === 1 ? f.call(thisArg, a) : argc === 2 ? f.call(thisArg, a, b) : f.call(thisArg, a, b, c);
       then = thenOf(result);
     } catch (err) {
       this.callbackFailed(err, name);

@@ -3,7 +3,6 @@
  * and the mechanics of idle and close. What happens to a task once it runs is in `lifecycle.ts`.
  * @module
  */
-import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { AbortError, AddTimeoutError, PoolClosedError } from '../errors.js';
@@ -11,7 +10,7 @@ import type { PoolEvents } from '../events.js';
 import { resolvePoolOptions, type CallbackName, type PoolOptions, type ResolvedPoolOptions } from '../options.js';
 import type { TaskGroup } from '../task-group.js';
 import type { TaskOptions } from '../task-options.js';
-import { Job } from './job.js';
+import { Rejection, type Job, type JobExtra, type TaskContextImpl } from './job.js';
 import { PriorityQueue } from './priority-queue.js';
 import { RingQueue } from './ring-queue.js';
 import { Worker } from './worker.js';
@@ -67,6 +66,8 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
   protected retried = 0;
   protected rejected = 0;
   protected callbackErrors = 0;
+  /** Where workers report their attempts' outcomes. */
+  private readonly sink = (ctx: TaskContextImpl, ok: boolean, value: unknown): void => this.attemptReturned(ctx, ok, value);
 
   /** Creates a pool; throws a `TypeError`/`RangeError` naming any bad option. */
   protected constructor(options?: PoolOptions) {
@@ -77,7 +78,7 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
   }
 
   protected newWorker(): Worker {
-    const w = new Worker(this.workerList.length);
+    const w = new Worker(this.workerList.length, this.sink);
     this.workerList.push(w);
     return w;
   }
@@ -105,18 +106,18 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
   protected admit(job: Job): void {
     this.active = true;
     this.pending++;
-    job.group?.taskAdmitted();
-    if (job.signal !== undefined && job.abortListener === undefined) this.listen(job);
+    const spec = job.spec;
+    spec.group?.taskAdmitted();
+    if (spec.signal !== undefined && job.extra?.abortListener === undefined) this.listen(job);
     if (!this.paused && this.queued === 0 && this.gangs.length === 0 && this.idleCount() > 0) {
-      this.start(this.takeIdle(), job);
+      // Started at once, the task already runs in its adder's async context.
+      this.start(this.takeIdle(), job, false);
     } else {
       this.enqueue(job, false);
     }
   }
 
   protected enqueue(job: Job, front: boolean): void {
-    // A queued task starts later from another call stack: capture the adder's async context now.
-    if (job.resource === undefined) job.resource = new AsyncResource('litepool.task');
     job.state = 'queued';
     if (front) this.queue.unshift(job);
     else this.queue.push(job);
@@ -128,27 +129,31 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
     job.state = 'blocked';
     this.adders.push(job);
     this.blocked++;
-    if (job.addTimeout > 0) job.timer = setTimeout(addTimedOut, job.addTimeout, this, job);
-    if (job.signal !== undefined) this.listen(job);
+    if (job.spec.addTimeout > 0) job.more().timer = setTimeout(addTimedOut, job.spec.addTimeout, this, job);
+    if (job.spec.signal !== undefined) this.listen(job);
   }
 
   protected listen(job: Job): void {
     const listener = () => this.jobAborted(job);
-    job.abortListener = listener;
-    (job.signal as AbortSignal).addEventListener('abort', listener, { once: true });
+    job.more().abortListener = listener;
+    (job.spec.signal as AbortSignal).addEventListener('abort', listener, { once: true });
   }
 
   protected unlisten(job: Job): void {
-    if (job.abortListener === undefined) return;
-    (job.signal as AbortSignal).removeEventListener('abort', job.abortListener);
-    job.abortListener = undefined;
+    const extra = job.extra;
+    if (extra?.abortListener === undefined) return;
+    (job.spec.signal as AbortSignal).removeEventListener('abort', extra.abortListener);
+    extra.abortListener = undefined;
   }
 
   /** Refuses a task that was never admitted: its admission promise (or `run()` promise) rejects. */
   protected refuse(job: Job, err: Error): void {
     job.state = 'dropped';
-    if (job.timer !== undefined) clearTimeout(job.timer);
-    job.timer = undefined;
+    const extra = job.extra;
+    if (extra?.timer !== undefined) {
+      clearTimeout(extra.timer);
+      extra.timer = undefined;
+    }
     this.unlisten(job);
     this.rejected++;
     this.settleRefused(job, err);
@@ -159,27 +164,33 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
    * rejects; a `map()` member's result promise rejects and its admission waiter (which never rejects) wakes.
    */
   protected settleRefused(job: Job, err: Error): void {
-    const { admitResolve, admitReject, reject } = job;
-    job.admitResolve = job.admitReject = job.resolve = job.reject = undefined;
-    if (admitReject !== undefined) admitReject(err);
-    else admitResolve?.();
-    reject?.(err);
+    const resolve = job.resolve;
+    job.resolve = undefined;
+    const extra = job.extra;
+    if (extra !== undefined) {
+      const { admitResolve, admitReject } = extra;
+      extra.admitResolve = extra.admitReject = undefined;
+      if (admitReject !== undefined) admitReject(err);
+      else admitResolve?.();
+    }
+    resolve?.(new Rejection(err));
   }
 
   protected addTimeoutPassed(job: Job): void {
     if (job.state !== 'blocked') return;
-    job.timer = undefined;
+    (job.extra as JobExtra).timer = undefined;
     this.blocked--;
     this.compactAdders();
     job.state = 'dropped';
     this.unlisten(job);
     this.rejected++;
+    const spec = job.spec;
     const finish = () => {
-      if (job.autoDone && job.group !== undefined) this.groupDone(job.group);
-      this.settleRefused(job, new AddTimeoutError(job.addTimeout));
+      if (spec.autoDone && spec.group !== undefined) this.groupDone(spec.group);
+      this.settleRefused(job, new AddTimeoutError(spec.addTimeout));
       this.dispatch();
     };
-    const pending = job.onAddTimeout === undefined ? undefined : this.callback('onAddTimeout', job.onAddTimeout, undefined);
+    const pending = spec.onAddTimeout === undefined ? undefined : this.callback('onAddTimeout', spec.onAddTimeout, undefined, 0);
     if (pending === undefined) finish();
     else void pending.then(finish);
   }
@@ -195,8 +206,8 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
    * could start one of them, and no callback runs inside the caller's `abort()`.
    */
   protected jobAborted(job: Job): void {
-    job.abortListener = undefined;
-    const reason: unknown = (job.signal as AbortSignal).reason;
+    (job.extra as JobExtra).abortListener = undefined;
+    const reason: unknown = (job.spec.signal as AbortSignal).reason;
     const error = (message: string) => (reason instanceof AbortError ? reason : new AbortError(reason, message));
     switch (job.state) {
       case 'blocked':
@@ -220,7 +231,7 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
         queueMicrotask(() => this.finalFailure(job, error('the task was aborted while waiting to be retried')));
         return;
       case 'running':
-        job.current?.abort(error('the task was aborted while running'));
+        job.ctx?.abort(error('the task was aborted while running'));
         return;
       default:
         return;
@@ -243,7 +254,7 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
           continue;
         }
         if (this.queued > 0) {
-          this.start(this.takeIdle(), this.nextQueued());
+          this.start(this.takeIdle(), this.nextQueued(), true);
           continue;
         }
         if (this.blocked > 0) {
@@ -275,12 +286,16 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
     let job = this.adders.shift() as Job;
     while (job.state !== 'blocked') job = this.adders.shift() as Job;
     this.blocked--;
-    if (job.timer !== undefined) {
-      clearTimeout(job.timer);
-      job.timer = undefined;
+    const extra = job.extra;
+    let resolve: (() => void) | undefined;
+    if (extra !== undefined) {
+      if (extra.timer !== undefined) {
+        clearTimeout(extra.timer);
+        extra.timer = undefined;
+      }
+      resolve = extra.admitResolve;
+      extra.admitResolve = extra.admitReject = undefined;
     }
-    const resolve = job.admitResolve;
-    job.admitResolve = job.admitReject = undefined;
     job.state = 'new';
     this.admit(job);
     resolve?.();
@@ -289,16 +304,20 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
   protected startGang(gang: Gang): void {
     for (const job of gang.jobs) {
       this.pending++;
-      job.group?.taskAdmitted();
-      if (job.signal !== undefined) this.listen(job);
+      job.spec.group?.taskAdmitted();
+      if (job.spec.signal !== undefined) this.listen(job);
     }
     for (const job of gang.jobs) {
-      if (job.state === 'new') this.start(this.takeIdle(), job);
+      if (job.state === 'new') this.start(this.takeIdle(), job, true);
     }
     gang.resolve();
   }
 
-  protected start(worker: Worker, job: Job): void {
+  /**
+   * Puts `job` on `worker` and runs its first (or next) attempt. `scoped`: the task waited in the queue, so
+   * it is started in the async context captured when it was made (the job is that `AsyncResource`).
+   */
+  protected start(worker: Worker, job: Job, scoped: boolean): void {
     worker.state = 'busy';
     worker.busySince = performance.now();
     worker.job = job;
@@ -306,15 +325,15 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
     this.assigned++;
     job.worker = worker;
     job.state = 'running';
-    job.started = true;
-    this.emit('active');
-    if (job.resource !== undefined) job.resource.runInAsyncScope(this.runAttempt, this, job, worker, undefined);
+    if (this.listenerCount('active') > 0) this.emit('active');
+    if (scoped) job.runInAsyncScope(this.runAttempt, this, job, worker, undefined);
     else this.runAttempt(job, worker, undefined);
   }
 
   protected leaveBackoff(job: Job): void {
-    if (job.timer !== undefined) clearTimeout(job.timer);
-    job.timer = undefined;
+    const extra = job.extra as JobExtra;
+    if (extra.timer !== undefined) clearTimeout(extra.timer);
+    extra.timer = undefined;
     this.backoffJobs.delete(job);
     job.state = 'running';
   }
@@ -361,14 +380,14 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
     const reason = () => new PoolClosedError('the pool was closed with force');
-    for (const w of this.workerList) w.job?.current?.abort(reason());
+    for (const w of this.workerList) w.job?.ctx?.abort(reason());
     const waiting = this.queue.drain();
     this.queued = 0;
     this.queueTombstones = 0;
     for (const job of waiting) {
       if (job.state !== 'queued') continue;
       job.state = 'running';
-      if (!job.started && job.source !== undefined) this.neverStarted.push(job.source as TaskOptions);
+      if (job.ctx === undefined && job.spec.source !== undefined) this.neverStarted.push(job.spec.source as TaskOptions);
       this.finalFailure(job, new PoolClosedError('the pool was closed with force before the task started'));
     }
     for (const job of [...this.backoffJobs]) {
@@ -426,6 +445,9 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
     this.dispatch();
   }
 
+  /** An attempt's function returned or its promise settled (the execution layer). */
+  protected abstract attemptReturned(ctx: TaskContextImpl, ok: boolean, value: unknown): void;
+
   /** Runs one attempt of `job` on `worker` (the execution layer). */
   protected abstract runAttempt(job: Job, worker: Worker, reload: ((ok: boolean, value: unknown) => void) | undefined): void;
 
@@ -433,7 +455,7 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
   protected abstract finalFailure(job: Job, err: Error): void;
 
   /** Calls a user callback, reporting what it throws; a promise when it returned a thenable. */
-  protected abstract callback(name: CallbackName, fn: (...args: never[]) => unknown, thisArg: unknown, ...args: unknown[]): Promise<void> | undefined;
+  protected abstract callback(name: CallbackName, fn: (...args: never[]) => unknown, thisArg: unknown, argc: number, a?: unknown, b?: unknown, c?: unknown): Promise<void> | undefined;
 
   /** Marks a group done for a task, reporting a `done()` past zero. */
   protected abstract groupDone(group: TaskGroup): void;
