@@ -2,12 +2,12 @@
  * `map()` and `mapIterable()`: many items through the pool, input read lazily, fail-fast or settled.
  * @module
  */
-import { AbortError, describe } from './errors.js';
+import { AsyncResource } from 'node:async_hooks';
+import { AbortError, describe, toError } from './errors.js';
 import { Job, Rejection, emptySpec, type JobSpec } from './internal/job.js';
 import { RingQueue } from './internal/ring-queue.js';
 import { validateFunction } from './options.js';
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from './run-options.js';
-import type { LitePool } from './pool.js';
 import type { TaskContext } from './task-context.js';
 
 /** The function `map()` applies: item, its index in the input, and the attempt's context. */
@@ -31,13 +31,22 @@ export interface MapIterableOptions extends RunOptions {
   ordered?: boolean;
 }
 
+/** What a batch needs of the pool. @internal */
+export interface BatchHost {
+  readonly hasRoomNow: boolean;
+  readonly workers: number;
+  readonly queueSize: number;
+  submit(job: Job, where: string): Promise<void> | undefined;
+  cancel(job: Job, reason: unknown): void;
+}
+
 const MAP_KEYS = new Set(['settle']);
 const ITERABLE_KEYS = new Set(['ordered']);
 
 type AnyIterator<T> = Iterator<T> | AsyncIterator<T>;
 
 function iteratorOf<T>(where: string, input: Iterable<T> | AsyncIterable<T>): { it: AnyIterator<T>; isAsync: boolean } {
-  if (input !== null && typeof input === 'object' || typeof input === 'string') {
+  if ((input !== null && typeof input === 'object') || typeof input === 'string') {
     const asyncIt = (input as AsyncIterable<T>)[Symbol.asyncIterator];
     if (typeof asyncIt === 'function') return { it: asyncIt.call(input), isAsync: true };
     const syncIt = (input as Iterable<T>)[Symbol.iterator];
@@ -53,113 +62,315 @@ function validateBoolean(name: string, value: unknown): boolean | undefined {
 }
 
 /**
- * The spec every member of one batch shares. The members share one signal (the batch's), so that a failure
- * aborts the running ones and removes the waiting ones in one call.
+ * Pulls items from the input and submits one job per item, only while the pool has room (never more pulled
+ * than the pool can hold), and again each time one of its jobs settles. It cancels its own jobs on failure
+ * (they share a spec marked `managed`, so the pool does not listen to a signal per job), and runs in the
+ * async context of the `map()` call whichever completion drives it.
  */
-function batchSpec(o: ResolvedRunOptions, signal: AbortSignal | undefined): JobSpec {
-  const spec = emptySpec();
-  spec.timeout = o.timeout;
-  spec.retry = o.retry;
-  spec.priority = o.priority;
-  spec.signal = signal;
-  spec.shared = true;
-  return spec;
-}
+abstract class Batch<T, R> {
+  protected readonly members = new Set<Job>();
+  protected exhausted = false;
+  protected failure: Error | undefined = undefined;
+  private index = 0;
+  private pulling = false;
+  private waiting = false;
+  private pumping = false;
+  private again = false;
+  private readonly controller = new AbortController();
+  private readonly spec: JobSpec;
+  private readonly resource = new AsyncResource('litepool.map');
+  private readonly unlink: () => void;
 
-function memberJob<T, R>(fn: MapFunction<T, R>, item: T, index: number, spec: JobSpec): Job {
-  return new Job((ctx: TaskContext) => fn(item, index, ctx), spec);
-}
-
-/** Links the user's signal (if any) to the batch's controller; returns the unlink function. */
-function link(user: AbortSignal | undefined, batch: AbortController): () => void {
-  if (user === undefined) return () => {};
-  if (user.aborted) {
-    batch.abort(new AbortError(user.reason, 'map() was aborted'));
-    return () => {};
+  constructor(
+    private readonly pool: BatchHost,
+    private readonly where: string,
+    private readonly it: AnyIterator<T>,
+    private readonly isAsync: boolean,
+    private readonly fn: MapFunction<T, R>,
+    o: ResolvedRunOptions,
+  ) {
+    const spec = emptySpec();
+    spec.timeout = o.timeout;
+    spec.retry = o.retry;
+    spec.priority = o.priority;
+    // The batch's own signal: retries of a cancelled member stop, and a late submit is refused.
+    spec.signal = this.controller.signal;
+    spec.managed = true;
+    spec.shared = true;
+    this.spec = spec;
+    const user = o.signal;
+    if (user === undefined) this.unlink = () => {};
+    else if (user.aborted) {
+      this.unlink = () => {};
+      this.fail(new AbortError(user.reason, `${where} was aborted`));
+    } else {
+      const onAbort = () => this.fail(new AbortError(user.reason, `${where} was aborted`));
+      user.addEventListener('abort', onAbort, { once: true });
+      this.unlink = () => user.removeEventListener('abort', onAbort);
+    }
   }
-  const onAbort = () => batch.abort(new AbortError(user.reason, 'map() was aborted'));
-  user.addEventListener('abort', onAbort, { once: true });
-  return () => user.removeEventListener('abort', onAbort);
+
+  /** Whether the consumer has room for more results now. */
+  protected abstract wants(): boolean;
+  /** Receives the outcome of item `index` (a value, or a `Rejection`). */
+  protected abstract settled(index: number, value: unknown): void;
+  /** Something changed that the consumer may be waiting for. */
+  protected abstract changed(): void;
+  /** Item `index` was pulled and is about to be submitted. */
+  protected accepted(_index: number): void {}
+
+  /** The input is read to its end and every member has settled. */
+  protected get drained(): boolean {
+    return this.exhausted && this.members.size === 0 && !this.pulling && !this.waiting;
+  }
+
+  /** Pulls and submits while there is room. Re-entrant calls (a member settling synchronously) loop instead. */
+  pump(): void {
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      this.resource.runInAsyncScope(this.pumpLoop, this);
+    } finally {
+      this.pumping = false;
+    }
+    this.changed();
+  }
+
+  private pumpLoop(): void {
+    do {
+      this.again = false;
+      while (!this.exhausted && !this.pulling && !this.waiting && this.failure === undefined && this.wants()) {
+        // With members of ours in the pool, wait for one to settle; with none, take a place in line.
+        if (!this.pool.hasRoomNow && this.members.size > 0) break;
+        if (this.isAsync) {
+          this.pullAsync();
+          break;
+        }
+        let next: IteratorResult<T>;
+        try {
+          next = (this.it as Iterator<T>).next();
+        } catch (err) {
+          this.fail(toError(err));
+          break;
+        }
+        this.accept(next);
+      }
+    } while (this.again);
+  }
+
+  private pullAsync(): void {
+    this.pulling = true;
+    let pending: Promise<IteratorResult<T>>;
+    try {
+      pending = Promise.resolve((this.it as AsyncIterator<T>).next());
+    } catch (err) {
+      this.pulling = false;
+      this.fail(toError(err));
+      return;
+    }
+    pending.then(
+      (next) => {
+        this.pulling = false;
+        if (this.failure === undefined) this.resource.runInAsyncScope(this.accept, this, next);
+        this.pump();
+      },
+      (err: unknown) => {
+        this.pulling = false;
+        this.fail(toError(err));
+        this.changed();
+      },
+    );
+  }
+
+  private accept(next: IteratorResult<T>): void {
+    if (next.done === true) {
+      this.exhausted = true;
+      return;
+    }
+    const i = this.index++;
+    const item = next.value;
+    const fn = this.fn;
+    const job = new Job((ctx: TaskContext) => fn(item, i, ctx), this.spec);
+    job.resolve = (value) => {
+      this.members.delete(job);
+      this.settled(i, value);
+      this.pump();
+    };
+    this.members.add(job);
+    this.accepted(i);
+    const admitted = this.pool.submit(job, this.where);
+    if (admitted !== undefined) {
+      this.waiting = true;
+      void admitted.then(() => {
+        this.waiting = false;
+        this.pump();
+      });
+    }
+  }
+
+  /** Stops the batch: no more input; waiting members dropped, running members' signals aborted. */
+  protected fail(err: Error): void {
+    if (this.failure !== undefined) return;
+    this.failure = err;
+    this.cancelAll(err);
+  }
+
+  protected cancelAll(reason: unknown): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    for (const job of [...this.members]) this.pool.cancel(job, reason);
+  }
+
+  /** Lets go of the user's signal and closes the input if it was not read to its end. */
+  protected async release(): Promise<void> {
+    this.unlink();
+    if (this.exhausted) return;
+    this.exhausted = true;
+    try {
+      await this.it.return?.();
+    } catch {
+      // The input's own cleanup failed while the batch was already ending: the first error is the one reported.
+    }
+  }
 }
 
-/** `lp.map()`: see {@link LitePool.map}. */
-export async function mapArray<T, R>(
-  pool: LitePool,
+class ArrayBatch<T, R> extends Batch<T, R> {
+  readonly results: (R | PromiseSettledResult<R>)[] = [];
+  private resolve: ((results: R[] | PromiseSettledResult<R>[]) => void) | undefined;
+  private reject: ((err: Error) => void) | undefined;
+  readonly promise: Promise<R[] | PromiseSettledResult<R>[]>;
+
+  constructor(pool: BatchHost, it: AnyIterator<T>, isAsync: boolean, fn: MapFunction<T, R>, o: ResolvedRunOptions, private readonly settle: boolean) {
+    super(pool, 'map()', it, isAsync, fn, o);
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  protected wants(): boolean {
+    return true;
+  }
+
+  protected settled(index: number, value: unknown): void {
+    if (value instanceof Rejection) {
+      if (this.settle) this.results[index] = { status: 'rejected', reason: value.error };
+      else this.fail(value.error);
+    } else this.results[index] = this.settle ? { status: 'fulfilled', value: value as R } : (value as R);
+  }
+
+  protected changed(): void {
+    if (this.resolve === undefined) return;
+    if (this.failure !== undefined) {
+      const reject = this.reject as (err: Error) => void;
+      this.resolve = this.reject = undefined;
+      void this.release().then(() => reject(this.failure as Error));
+    } else if (this.drained) {
+      const resolve = this.resolve;
+      this.resolve = this.reject = undefined;
+      void this.release().then(() => resolve(this.results as R[] | PromiseSettledResult<R>[]));
+    }
+  }
+}
+
+type Outcome<R> = { ok: true; value: R } | { ok: false; error: Error };
+
+class StreamBatch<T, R> extends Batch<T, R> {
+  private readonly window: number;
+  private readonly slots = new RingQueue<{ outcome: Outcome<R> | undefined }>();
+  private readonly bySlot = new Map<number, { outcome: Outcome<R> | undefined }>();
+  private readonly done = new RingQueue<Outcome<R>>();
+  private wake: (() => void) | undefined = undefined;
+
+  constructor(pool: BatchHost, it: AnyIterator<T>, isAsync: boolean, fn: MapFunction<T, R>, o: ResolvedRunOptions, private readonly ordered: boolean) {
+    super(pool, 'mapIterable()', it, isAsync, fn, o);
+    // Never more items in flight or waiting to be read than the pool can hold.
+    this.window = Number.isFinite(pool.queueSize) ? pool.workers * (1 + pool.queueSize) : pool.workers * 2;
+  }
+
+  protected wants(): boolean {
+    return this.members.size + this.slots.length + this.done.length < this.window;
+  }
+
+  protected settled(index: number, value: unknown): void {
+    const outcome: Outcome<R> = value instanceof Rejection ? { ok: false, error: value.error } : { ok: true, value: value as R };
+    if (!this.ordered) {
+      this.done.push(outcome);
+      return;
+    }
+    const slot = this.bySlot.get(index);
+    if (slot !== undefined) {
+      slot.outcome = outcome;
+      this.bySlot.delete(index);
+    }
+  }
+
+  protected changed(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /** Reserves the item's slot, in input order, before it is submitted. */
+  protected override accepted(index: number): void {
+    if (!this.ordered) return;
+    const slot = { outcome: undefined };
+    this.slots.push(slot);
+    this.bySlot.set(index, slot);
+  }
+
+  /** The next outcome to hand out, if one is ready. */
+  take(): Outcome<R> | undefined {
+    if (!this.ordered) return this.done.shift();
+    const head = this.slots.peek();
+    if (head === undefined || head.outcome === undefined) return undefined;
+    this.slots.shift();
+    return head.outcome;
+  }
+
+  get finished(): boolean {
+    return this.drained && this.slots.length === 0 && this.done.length === 0;
+  }
+
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  next(): Promise<void> {
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+
+  async close(): Promise<void> {
+    if (this.members.size > 0) this.cancelAll(new AbortError(undefined, 'mapIterable() was closed before every result was read'));
+    await this.release();
+  }
+}
+
+/** `lp.map()`: see `LitePool.map`. */
+export function mapArray<T, R>(
+  pool: BatchHost,
   input: Iterable<T> | AsyncIterable<T>,
   fn: MapFunction<T, R>,
   options: MapOptions | undefined,
 ): Promise<R[] | PromiseSettledResult<R>[]> {
-  const { it, isAsync } = iteratorOf('map(input)', input);
-  validateFunction('map(fn)', fn);
-  const o = resolveRunOptions('map(options)', options, MAP_KEYS);
-  const settle = validateBoolean('map(options).settle', options?.settle) === true;
-  const batch = new AbortController();
-  const unlink = link(o.signal, batch);
-  const spec = batchSpec(o, settle ? o.signal : batch.signal);
-  const results: (R | PromiseSettledResult<R>)[] = [];
-  let outstanding = 0;
-  let failure: { error: Error } | undefined;
-  let exhausted = false;
-  let wake: (() => void) | undefined;
-  const settled = () => {
-    outstanding--;
-    if (outstanding === 0 && wake !== undefined) wake();
-  };
-  const fail = (err: Error) => {
-    if (failure !== undefined) return;
-    failure = { error: err };
-    batch.abort(err);
-    if (wake !== undefined) wake();
-  };
   try {
-    if (batch.signal.aborted) throw batch.signal.reason;
-    let index = 0;
-    while (failure === undefined) {
-      let next: IteratorResult<T>;
-      try {
-        next = isAsync ? await (it as AsyncIterator<T>).next() : (it as Iterator<T>).next();
-      } catch (err) {
-        fail(err instanceof Error ? err : new AbortError(err, 'map(): the input iterator failed'));
-        break;
-      }
-      if (next.done === true) {
-        exhausted = true;
-        break;
-      }
-      if (failure !== undefined) break;
-      const i = index++;
-      const job = memberJob(fn, next.value, i, spec);
-      outstanding++;
-      job.resolve = (value) => {
-        if (value instanceof Rejection) {
-          if (settle) results[i] = { status: 'rejected', reason: value.error };
-          else fail(value.error);
-        } else results[i] = settle ? { status: 'fulfilled', value: value as R } : (value as R);
-        settled();
-      };
-      const admitted = pool.submit(job, 'map()');
-      if (admitted !== undefined) await admitted;
-    }
-    if (failure === undefined && outstanding > 0) {
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-    if (failure !== undefined) throw failure.error;
-    return results as R[] | PromiseSettledResult<R>[];
-  } finally {
-    unlink();
-    if (!exhausted) {
-      try {
-        await it.return?.();
-      } catch {
-        // The input's own cleanup failed while map() was already failing: the first error is the one reported.
-      }
-    }
+    const { it, isAsync } = iteratorOf('map(input)', input);
+    validateFunction('map(fn)', fn);
+    const o = resolveRunOptions('map(options)', options, MAP_KEYS);
+    const settle = validateBoolean('map(options).settle', options?.settle) === true;
+    const batch = new ArrayBatch(pool, it, isAsync, fn, o, settle);
+    batch.pump();
+    return batch.promise;
+  } catch (err) {
+    return Promise.reject(toError(err));
   }
 }
 
-/** `lp.mapIterable()`: see {@link LitePool.mapIterable}. */
+/** `lp.mapIterable()`: see `LitePool.mapIterable`. */
 export async function* mapStream<T, R>(
-  pool: LitePool,
+  pool: BatchHost,
   input: Iterable<T> | AsyncIterable<T>,
   fn: MapFunction<T, R>,
   options: MapIterableOptions | undefined,
@@ -168,71 +379,21 @@ export async function* mapStream<T, R>(
   validateFunction('mapIterable(fn)', fn);
   const o = resolveRunOptions('mapIterable(options)', options, ITERABLE_KEYS);
   const ordered = validateBoolean('mapIterable(options).ordered', options?.ordered) !== false;
-  const batch = new AbortController();
-  const unlink = link(o.signal, batch);
-  const spec = batchSpec(o, batch.signal);
-  // Never more items in flight or waiting to be consumed than the pool can hold.
-  const window = Number.isFinite(pool.queueSize) ? pool.workers * (1 + pool.queueSize) : pool.workers * 2;
-  type Outcome = { ok: true; value: R } | { ok: false; error: Error };
-  const inOrder = new RingQueue<{ outcome: Outcome | undefined }>();
-  const done = new RingQueue<Outcome>();
-  let inFlight = 0;
-  let exhausted = false;
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
+  const batch = new StreamBatch(pool, it, isAsync, fn, o, ordered);
   try {
-    if (batch.signal.aborted) throw batch.signal.reason;
-    let index = 0;
     for (;;) {
-      while (!exhausted && inFlight + done.length < window) {
-        const next = isAsync ? await (it as AsyncIterator<T>).next() : (it as Iterator<T>).next();
-        if (next.done === true) {
-          exhausted = true;
-          break;
-        }
-        const slot: { outcome: Outcome | undefined } = { outcome: undefined };
-        if (ordered) inOrder.push(slot);
-        const job = memberJob(fn, next.value, index++, spec);
-        inFlight++;
-        job.resolve = (value) => {
-          const outcome: Outcome = value instanceof Rejection ? { ok: false, error: value.error } : { ok: true, value: value as R };
-          inFlight--;
-          if (ordered) slot.outcome = outcome;
-          else done.push(outcome);
-          notify();
-        };
-        const admitted = pool.submit(job, 'mapIterable()');
-        if (admitted !== undefined) await admitted;
+      batch.pump();
+      const outcome = batch.take();
+      if (outcome !== undefined) {
+        if (!outcome.ok) throw outcome.error;
+        yield outcome.value;
+        continue;
       }
-      let outcome: Outcome | undefined;
-      if (ordered) {
-        const head = inOrder.peek();
-        if (head === undefined) return;
-        if (head.outcome === undefined) {
-          await new Promise<void>((resolve) => (wake = resolve));
-          continue;
-        }
-        inOrder.shift();
-        outcome = head.outcome;
-      } else {
-        outcome = done.shift();
-        if (outcome === undefined) {
-          if (inFlight === 0 && exhausted) return;
-          await new Promise<void>((resolve) => (wake = resolve));
-          continue;
-        }
-      }
-      if (!outcome.ok) throw outcome.error;
-      yield outcome.value;
+      if (batch.error !== undefined) throw batch.error;
+      if (batch.finished) return;
+      await batch.next();
     }
   } finally {
-    // Early exit (break, throw, failure): abort the members still in flight and close the input.
-    if (inFlight > 0) batch.abort(new AbortError(undefined, 'mapIterable() was closed before every result was read'));
-    unlink();
-    if (!exhausted) await it.return?.();
+    await batch.close();
   }
 }

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { AbortError, PoolClosedError, describe } from './errors.js';
 import { DEFAULT_SPEC, Job, emptySpec, type JobSpec } from './internal/job.js';
 import { TaskLifecycle } from './internal/lifecycle.js';
-import { mapArray, mapStream, type MapFunction, type MapIterableOptions, type MapOptions } from './map.js';
+import { mapArray, mapStream, type BatchHost, type MapFunction, type MapIterableOptions, type MapOptions } from './map.js';
 import { validateDuration, validateFunction, validateInteger, type PoolOptions } from './options.js';
 import { resolveRunOptions, type RunOptions } from './run-options.js';
 import type { TaskContext } from './task-context.js';
@@ -48,7 +48,7 @@ const capture = (resolve: (value: never) => void): void => {
  * await lp.close();
  * ```
  */
-export class LitePool extends TaskLifecycle implements GroupHost {
+export class LitePool extends TaskLifecycle implements GroupHost, BatchHost {
   /** Creates a pool; throws a `TypeError`/`RangeError` naming any bad option. */
   constructor(options?: PoolOptions) {
     super(options);
@@ -238,6 +238,11 @@ export class LitePool extends TaskLifecycle implements GroupHost {
       job.more().admitResolve = resolve;
       this.block(job);
     });
+  }
+
+  /** @internal Cancels a job as its signal's abort would (see `cancelJob`). */
+  cancel(job: Job, reason: unknown): void {
+    this.cancelJob(job, reason);
   }
 
   /** @internal Whether `submit()` would admit a job at once. */

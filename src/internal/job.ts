@@ -38,6 +38,11 @@ export interface JobSpec {
   source: unknown;
   /** A job references this spec: the owner must copy it before writing. */
   shared: boolean;
+  /**
+   * The owner (a `map()` batch) cancels its jobs itself: the pool does not add a listener to `signal` per
+   * job, which would cost an `addEventListener`/`removeEventListener` pair per item.
+   */
+  managed: boolean;
 }
 
 /** A spec with nothing set. */
@@ -61,6 +66,7 @@ export function emptySpec(): JobSpec {
     group: undefined,
     source: undefined,
     shared: false,
+    managed: false,
   };
 }
 

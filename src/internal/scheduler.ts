@@ -66,6 +66,9 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
   protected retried = 0;
   protected rejected = 0;
   protected callbackErrors = 0;
+  /** The time of the last worker release, usable while `clockValid` (until the end of the dispatch pass). */
+  private clockAt = 0;
+  private clockValid = false;
   /** Where workers report their attempts' outcomes. */
   private readonly sink = (ctx: TaskContextImpl, ok: boolean, value: unknown): void => this.attemptReturned(ctx, ok, value);
 
@@ -108,7 +111,7 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
     this.pending++;
     const spec = job.spec;
     spec.group?.taskAdmitted();
-    if (spec.signal !== undefined && job.extra?.abortListener === undefined) this.listen(job);
+    if (spec.signal !== undefined && !spec.managed && job.extra?.abortListener === undefined) this.listen(job);
     if (!this.paused && this.queued === 0 && this.gangs.length === 0 && this.idleCount() > 0) {
       // Started at once, the task already runs in its adder's async context.
       this.start(this.takeIdle(), job, false);
@@ -130,11 +133,14 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
     this.adders.push(job);
     this.blocked++;
     if (job.spec.addTimeout > 0) job.more().timer = setTimeout(addTimedOut, job.spec.addTimeout, this, job);
-    if (job.spec.signal !== undefined) this.listen(job);
+    if (job.spec.signal !== undefined && !job.spec.managed) this.listen(job);
   }
 
   protected listen(job: Job): void {
-    const listener = () => this.jobAborted(job);
+    const listener = () => {
+      (job.extra as JobExtra).abortListener = undefined;
+      this.cancelJob(job, (job.spec.signal as AbortSignal).reason);
+    };
     job.more().abortListener = listener;
     (job.spec.signal as AbortSignal).addEventListener('abort', listener, { once: true });
   }
@@ -205,9 +211,7 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
    * that every task sharing the signal (a `map()` batch) is taken out of the queue before a freed worker
    * could start one of them, and no callback runs inside the caller's `abort()`.
    */
-  protected jobAborted(job: Job): void {
-    (job.extra as JobExtra).abortListener = undefined;
-    const reason: unknown = (job.spec.signal as AbortSignal).reason;
+  protected cancelJob(job: Job, reason: unknown): void {
     const error = (message: string) => (reason instanceof AbortError ? reason : new AbortError(reason, message));
     switch (job.state) {
       case 'blocked':
@@ -266,6 +270,7 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
       while (this.blocked > 0 && this.queued < capacity) this.admitNextAdder();
     } finally {
       this.dispatching = false;
+      this.clockValid = false;
     }
     if (this.isIdle()) this.becameIdle();
     else if (this.forced) this.maybeFinishForced();
@@ -319,7 +324,8 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
    */
   protected start(worker: Worker, job: Job, scoped: boolean): void {
     worker.state = 'busy';
-    worker.busySince = performance.now();
+    // A worker freed in this dispatch pass lends its release time: one clock read per task, not two.
+    worker.busySince = this.clockValid ? this.clockAt : performance.now();
     worker.job = job;
     this.busy++;
     this.assigned++;
@@ -347,7 +353,10 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
   }
 
   protected releaseWorker(worker: Worker): void {
-    worker.busyMs += performance.now() - worker.busySince;
+    const now = performance.now();
+    worker.busyMs += now - worker.busySince;
+    this.clockAt = now;
+    this.clockValid = true;
     this.busy--;
     if (worker.retiring) {
       worker.retiring = false;

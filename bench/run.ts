@@ -1,0 +1,170 @@
+/**
+ * The benchmark suite: `npm run bench` (options: --rounds N, --only throughput|memory|stream|seed, --quick).
+ * Every measurement runs in a fresh process (bench/measure.ts) against the built package (dist/), peers
+ * measured in the same run, rounds interleaved in a shuffled order. Prints tables of medians with min–max
+ * and ratios, and writes bench/RESULTS.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { peers, shapes, subjects } from './subjects.js';
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(name);
+const option = (name: string, fallback: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv[i + 1] !== undefined ? (argv[i + 1] as string) : fallback;
+};
+const quick = flag('--quick');
+const rounds = Number(option('--rounds', quick ? '1' : '5'));
+const only = option('--only', 'all');
+const N = quick ? 50_000 : 200_000;
+const MEM_N = quick ? 100_000 : 1_000_000;
+const STREAM_N = quick ? 100_000 : 1_000_000;
+
+type Sample = Record<string, number>;
+
+function measure(args: string[]): Sample {
+  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/measure.ts', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  const last = out.trim().split('\n').pop() as string;
+  return JSON.parse(last) as Sample;
+}
+
+function shuffle<T>(a: T[]): T[] {
+  const b = [...a];
+  for (let i = b.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [b[i], b[j]] = [b[j] as T, b[i] as T];
+  }
+  return b;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** Runs every case `rounds` times, interleaved: round 1 of every case, then round 2, … */
+function collect(cases: { key: string; args: string[] }[], progress: string): Map<string, Sample[]> {
+  const results = new Map<string, Sample[]>(cases.map((c) => [c.key, []]));
+  let done = 0;
+  const total = cases.length * rounds;
+  for (let r = 0; r < rounds; r++) {
+    for (const c of shuffle(cases)) {
+      (results.get(c.key) as Sample[]).push(measure(c.args));
+      done++;
+      process.stderr.write(`\r${progress}: ${done}/${total} measurements`);
+    }
+  }
+  process.stderr.write('\n');
+  return results;
+}
+
+const fmt = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i === 0 ? ` ${'-'.repeat(w)} ` : ` ${'-'.repeat(w - 1)}: `)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+const sections: string[] = [];
+const summary: string[] = [];
+
+if (only === 'all' || only === 'throughput') {
+  const cases = [];
+  for (const shape of Object.keys(shapes)) {
+    for (const c of [1, 16, 1024]) {
+      for (const s of Object.keys(subjects)) cases.push({ key: `${shape}|${c}|${s}`, args: ['throughput', s, shape, String(c), String(N)] });
+    }
+  }
+  const res = collect(cases, 'throughput');
+  let md = `### Throughput: ${fmt(N)} tasks submitted at once (tasks/s, median of ${rounds}, min–max)\n`;
+  for (const shape of Object.keys(shapes)) {
+    for (const c of [1, 16, 1024]) {
+      const med = new Map<string, number>();
+      const rows: string[][] = [];
+      for (const s of Object.keys(subjects)) {
+        const xs = (res.get(`${shape}|${c}|${s}`) as Sample[]).map((x) => x.tasksPerSec as number);
+        med.set(s, median(xs));
+      }
+      const best = Math.max(...peers.map((p) => med.get(p) as number));
+      const fastestPeer = peers.find((p) => med.get(p) === best) as string;
+      for (const s of Object.keys(subjects)) {
+        const xs = (res.get(`${shape}|${c}|${s}`) as Sample[]).map((x) => x.tasksPerSec as number);
+        const m = med.get(s) as number;
+        rows.push([s, fmt(m), `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`, `${(m / best).toFixed(2)}×`, `${(m / (med.get('async.queue') as number)).toFixed(2)}×`]);
+      }
+      md += `\n**${shape === 'noop' ? '`async () => {}`' : 'two awaits'}, concurrency ${c}** (fastest peer: ${fastestPeer})\n\n`;
+      md += `${table(['subject', 'tasks/s', 'min–max', 'vs fastest peer', 'vs async.queue'], rows)}\n`;
+      const r = (a: string, b: string) => (med.get(a) as number) / (med.get(b) as number);
+      summary.push(
+        `${shape} c=${c}: run() ${r('litepool run()', 'async.queue').toFixed(2)}× async.queue, limit() ${r('litepool limit()', 'p-limit').toFixed(2)}× p-limit, addTask() ${r('litepool addTask()', 'async.queue').toFixed(2)}× async.queue`,
+      );
+    }
+  }
+  sections.push(md);
+}
+
+if (only === 'all' || only === 'memory') {
+  const names = Object.keys(subjects).filter((s) => s !== 'Promise.all (no limit)');
+  const res = collect(names.map((s) => ({ key: s, args: ['memory', s, String(MEM_N)] })), 'memory');
+  const med = new Map(names.map((s) => [s, median((res.get(s) as Sample[]).map((x) => x.bytesPerTask as number))]));
+  const aq = med.get('async.queue') as number;
+  const rows = names.map((s) => {
+    const xs = (res.get(s) as Sample[]).map((x) => x.bytesPerTask as number);
+    return [s, fmt(med.get(s) as number), `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`, `${((med.get(s) as number) / aq).toFixed(2)}×`];
+  });
+  sections.push(`### Memory: bytes retained per waiting task (${fmt(MEM_N)} queued behind a blocked one, after forced GC)\n\n${table(['subject', 'bytes/task', 'min–max', 'vs async.queue'], rows)}\n`);
+  summary.push(`memory: run() ${((med.get('litepool run()') as number) / aq).toFixed(2)}× async.queue's bytes per waiting task`);
+}
+
+if (only === 'all' || only === 'stream') {
+  const names = ['litepool map()', 'litepool mapIterable()', 'fastq (callback)'];
+  const res = collect(names.map((s) => ({ key: s, args: ['stream', s, String(STREAM_N)] })), 'stream');
+  const med = new Map(names.map((s) => [s, median((res.get(s) as Sample[]).map((x) => x.tasksPerSec as number))]));
+  const fq = med.get('fastq (callback)') as number;
+  const rows = names.map((s) => {
+    const xs = res.get(s) as Sample[];
+    return [s, fmt(med.get(s) as number), `${fmt(Math.min(...xs.map((x) => x.tasksPerSec as number)))}–${fmt(Math.max(...xs.map((x) => x.tasksPerSec as number)))}`, `${((med.get(s) as number) / fq).toFixed(2)}×`, fmt(median(xs.map((x) => x.peakHeapMB as number)), 1)];
+  });
+  sections.push(`### Streaming: ${fmt(STREAM_N)} tasks from a lazy source, concurrency 16, waiting room 256\n\n${table(['subject', 'tasks/s', 'min–max', 'vs fastq', 'peak heap MB'], rows)}\n`);
+  summary.push(`stream: map() ${((med.get('litepool map()') as number) / fq).toFixed(2)}× fastq, mapIterable() ${((med.get('litepool mapIterable()') as number) / fq).toFixed(2)}× fastq`);
+}
+
+if (only === 'all' || only === 'seed') {
+  const names = ['litepool addTask()', 'litepool run()', 'fastq (promise)', 'p-limit'];
+  const seedRounds = Math.min(rounds, 3);
+  const res = new Map<string, Sample[]>(names.map((s) => [s, []]));
+  for (let r = 0; r < seedRounds; r++) {
+    for (const s of shuffle(names)) {
+      (res.get(s) as Sample[]).push(measure(['seed', s, String(r + 1)]));
+      process.stderr.write(`\rseed scenario: ${r * names.length + names.indexOf(s) + 1}/${seedRounds * names.length}`);
+    }
+  }
+  process.stderr.write('\n');
+  const rows = names.map((s) => {
+    const xs = res.get(s) as Sample[];
+    const m = (k: string) => median(xs.map((x) => x[k] as number));
+    const bal = xs.every((x) => x.balance !== undefined) ? m('balance').toFixed(3) : '—';
+    return [s, fmt(m('makespan')), fmt(m('fifo')), fmt(m('lowerBound')), fmt(m('overheadMs'), 1), bal];
+  });
+  sections.push(
+    `### Seed scenario: 1,000 tasks sleeping 5–50 ms, 5 workers (ms, median of ${seedRounds})\n\n` +
+      `Overhead = makespan − the zero-overhead FIFO schedule of the durations each task actually took.\n\n` +
+      `${table(['subject', 'makespan', 'FIFO schedule', 'lower bound', 'overhead', 'busy max/mean'], rows)}\n`,
+  );
+}
+
+const pkg = (name: string) => (JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
+const header =
+  `# Benchmark results\n\nMachine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB; Node ${process.version}; ` +
+  `${new Date().toISOString().slice(0, 10)}.\nPeers: p-limit ${pkg('p-limit')}, p-queue ${pkg('p-queue')}, fastq ${pkg('fastq')}, async ${pkg('async')}. ` +
+  `Reproduce with \`npm run bench\` (${rounds} rounds${quick ? ', --quick sizes' : ''}).\n`;
+const report = `${header}\n## Summary\n\n${summary.map((l) => `- ${l}`).join('\n')}\n\n${sections.join('\n')}`;
+console.log(report);
+if (!flag('--no-write') && only === 'all') writeFileSync('bench/RESULTS.md', report);
