@@ -4,7 +4,7 @@
  */
 import { AsyncResource } from 'node:async_hooks';
 import { AbortError, describe, toError } from './errors.js';
-import { Job, Rejection, emptySpec, type JobSpec } from './internal/job.js';
+import { MemberJob, Rejection, emptySpec, type Job, type JobSpec, type TaskContextImpl } from './internal/job.js';
 import { RingQueue } from './internal/ring-queue.js';
 import { validateFunction } from './options.js';
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from './run-options.js';
@@ -37,7 +37,7 @@ export interface BatchHost {
   readonly workers: number;
   readonly queueSize: number;
   submit(job: Job, where: string): Promise<void> | undefined;
-  cancel(job: Job, reason: unknown): void;
+  cancelBatch(spec: JobSpec, reason: unknown): void;
 }
 
 const MAP_KEYS = new Set(['settle']);
@@ -61,6 +61,10 @@ function validateBoolean(name: string, value: unknown): boolean | undefined {
   return value;
 }
 
+function runMember(this: Batch<unknown, unknown>, ctx: TaskContextImpl): unknown {
+  return this.call(ctx);
+}
+
 /**
  * Pulls items from the input and submits one job per item, only while the pool has room (never more pulled
  * than the pool can hold), and again each time one of its jobs settles. It cancels its own jobs on failure
@@ -68,7 +72,8 @@ function validateBoolean(name: string, value: unknown): boolean | undefined {
  * async context of the `map()` call whichever completion drives it.
  */
 abstract class Batch<T, R> {
-  protected readonly members = new Set<Job>();
+  /** Members submitted and not settled yet. */
+  protected inFlight = 0;
   protected exhausted = false;
   protected failure: Error | undefined = undefined;
   private index = 0;
@@ -97,6 +102,8 @@ abstract class Batch<T, R> {
     spec.signal = this.controller.signal;
     spec.managed = true;
     spec.shared = true;
+    // Members share one task function; it finds the batch as `this` and the item on the job.
+    spec.taskThis = this;
     this.spec = spec;
     const user = o.signal;
     if (user === undefined) this.unlink = () => {};
@@ -121,7 +128,7 @@ abstract class Batch<T, R> {
 
   /** The input is read to its end and every member has settled. */
   protected get drained(): boolean {
-    return this.exhausted && this.members.size === 0 && !this.pulling && !this.waiting;
+    return this.exhausted && this.inFlight === 0 && !this.pulling && !this.waiting;
   }
 
   /** Pulls and submits while there is room. Re-entrant calls (a member settling synchronously) loop instead. */
@@ -144,7 +151,7 @@ abstract class Batch<T, R> {
       this.again = false;
       while (!this.exhausted && !this.pulling && !this.waiting && this.failure === undefined && this.wants()) {
         // With members of ours in the pool, wait for one to settle; with none, take a place in line.
-        if (!this.pool.hasRoomNow && this.members.size > 0) break;
+        if (!this.pool.hasRoomNow && this.inFlight > 0) break;
         if (this.isAsync) {
           this.pullAsync();
           break;
@@ -191,15 +198,9 @@ abstract class Batch<T, R> {
       return;
     }
     const i = this.index++;
-    const item = next.value;
-    const fn = this.fn;
-    const job = new Job((ctx: TaskContext) => fn(item, i, ctx), this.spec);
-    job.resolve = (value) => {
-      this.members.delete(job);
-      this.settled(i, value);
-      this.pump();
-    };
-    this.members.add(job);
+    const job = new MemberJob(runMember as (ctx: TaskContext) => unknown, this.spec, next.value, i);
+    job.resolve = this.onSettled;
+    this.inFlight++;
     this.accepted(i);
     const admitted = this.pool.submit(job, this.where);
     if (admitted !== undefined) {
@@ -220,8 +221,20 @@ abstract class Batch<T, R> {
 
   protected cancelAll(reason: unknown): void {
     if (!this.controller.signal.aborted) this.controller.abort(reason);
-    for (const job of [...this.members]) this.pool.cancel(job, reason);
+    this.pool.cancelBatch(this.spec, reason);
   }
+
+  /** Calls the user's function for a member (the members' shared task function, with the batch as `this`). */
+  call(ctx: TaskContextImpl): unknown {
+    const job = ctx.job as MemberJob;
+    return this.fn(job.item as T, job.index, ctx);
+  }
+
+  private readonly onSettled = (value: unknown, job: Job): void => {
+    this.inFlight--;
+    this.settled((job as MemberJob).index, value);
+    this.pump();
+  };
 
   /** Lets go of the user's signal and closes the input if it was not read to its end. */
   protected async release(): Promise<void> {
@@ -291,7 +304,7 @@ class StreamBatch<T, R> extends Batch<T, R> {
   }
 
   protected wants(): boolean {
-    return this.members.size + this.slots.length + this.done.length < this.window;
+    return this.inFlight + this.slots.length + this.done.length < this.window;
   }
 
   protected settled(index: number, value: unknown): void {
@@ -343,7 +356,7 @@ class StreamBatch<T, R> extends Batch<T, R> {
   }
 
   async close(): Promise<void> {
-    if (this.members.size > 0) this.cancelAll(new AbortError(undefined, 'mapIterable() was closed before every result was read'));
+    if (this.inFlight > 0) this.cancelAll(new AbortError(undefined, 'mapIterable() was closed before every result was read'));
     await this.release();
   }
 }

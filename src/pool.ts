@@ -240,9 +240,9 @@ export class LitePool extends TaskLifecycle implements GroupHost, BatchHost {
     });
   }
 
-  /** @internal Cancels a job as its signal's abort would (see `cancelJob`). */
-  cancel(job: Job, reason: unknown): void {
-    this.cancelJob(job, reason);
+  /** @internal Cancels every job of a `map()` batch, as their signal's abort would. */
+  cancelBatch(spec: JobSpec, reason: unknown): void {
+    this.cancelSpec(spec, reason);
   }
 
   /** @internal Whether `submit()` would admit a job at once. */

@@ -110,8 +110,11 @@ export class JobExtra {
 export class Job extends AsyncResource {
   fn: (ctx: TaskContext) => unknown;
   spec: JobSpec;
-  /** Settles the job's consumer: called with the result, or with a {@link Rejection}. */
-  resolve: ((value: unknown) => void) | undefined = undefined;
+  /**
+   * Settles the job's consumer: called with the result, or with a {@link Rejection}, and the job (a
+   * promise's resolve function ignores the second argument; a `map()` batch uses it).
+   */
+  resolve: ((value: unknown, job: Job) => void) | undefined = undefined;
   state: JobState = 'new';
   /** The latest attempt (`undefined` until the task first starts). */
   ctx: TaskContextImpl | undefined = undefined;
@@ -141,6 +144,18 @@ export class Job extends AsyncResource {
   more(): JobExtra {
     if (this.extra === undefined) this.extra = new JobExtra();
     return this.extra;
+  }
+}
+
+/** A member of a `map()` batch: the batch's shared task function reads its item and index from here. */
+export class MemberJob extends Job {
+  readonly item: unknown;
+  readonly index: number;
+
+  constructor(fn: (ctx: TaskContext) => unknown, spec: JobSpec, item: unknown, index: number) {
+    super(fn, spec);
+    this.item = item;
+    this.index = index;
   }
 }
 

@@ -268,7 +268,7 @@ export abstract class TaskLifecycle extends Scheduler implements ReloadHost {
       if (this.listenerCount('failed') > 0) this.emit('failed', result.error);
     }
     // A Rejection result rejects the promise it resolves.
-    if (resolve !== undefined) resolve(result);
+    if (resolve !== undefined) resolve(result, job);
     spec.group?.taskFinished();
     this.dispatch();
   }

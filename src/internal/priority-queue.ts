@@ -61,6 +61,11 @@ export class PriorityQueue<T extends Prioritized> {
     this.count = count;
   }
 
+  /** Calls `fn` on every item, leaving the queue as it is. */
+  forEach(fn: (item: T) => void): void {
+    for (const level of this.levels) level.queue.forEach(fn);
+  }
+
   /** Removes and returns every item, in the order they would have been taken. */
   drain(): T[] {
     const out: T[] = [];

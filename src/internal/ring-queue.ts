@@ -63,6 +63,11 @@ export class RingQueue<T> {
     this.count = kept;
   }
 
+  /** Calls `fn` on every item, front first, leaving the queue as it is. */
+  forEach(fn: (item: T) => void): void {
+    for (let i = 0; i < this.count; i++) fn(this.buffer[(this.head + i) & this.mask] as T);
+  }
+
   /** Removes and returns every item, front first. */
   drain(): T[] {
     const out: T[] = [];

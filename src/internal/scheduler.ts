@@ -10,7 +10,7 @@ import type { PoolEvents } from '../events.js';
 import { resolvePoolOptions, type CallbackName, type PoolOptions, type ResolvedPoolOptions } from '../options.js';
 import type { TaskGroup } from '../task-group.js';
 import type { TaskOptions } from '../task-options.js';
-import { Rejection, type Job, type JobExtra, type TaskContextImpl } from './job.js';
+import { Rejection, type Job, type JobExtra, type JobSpec, type TaskContextImpl } from './job.js';
 import { PriorityQueue } from './priority-queue.js';
 import { RingQueue } from './ring-queue.js';
 import { Worker } from './worker.js';
@@ -179,7 +179,7 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
       if (admitReject !== undefined) admitReject(err);
       else admitResolve?.();
     }
-    resolve?.(new Rejection(err));
+    resolve?.(new Rejection(err), job);
   }
 
   protected addTimeoutPassed(job: Job): void {
@@ -240,6 +240,22 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
       default:
         return;
     }
+  }
+
+  /**
+   * Cancels every job that uses `spec` (a `map()` batch's), wherever it is: blocked, queued, in backoff or
+   * running. O(queue length), once per failed batch, instead of a signal listener per job.
+   */
+  protected cancelSpec(spec: JobSpec, reason: unknown): void {
+    const found: Job[] = [];
+    const pick = (job: Job) => {
+      if (job.spec === spec && (job.state === 'queued' || job.state === 'blocked')) found.push(job);
+    };
+    this.queue.forEach(pick);
+    this.adders.forEach(pick);
+    for (const job of this.backoffJobs) if (job.spec === spec) found.push(job);
+    for (const w of this.workerList) if (w.job?.spec === spec) found.push(w.job);
+    for (const job of found) this.cancelJob(job, reason);
   }
 
   protected dispatch(): void {
