@@ -27,12 +27,15 @@ export async function turns(n: number): Promise<void> {
 export async function captureWarnings(fn: () => Promise<void>): Promise<Error[]> {
   const seen: Error[] = [];
   const onWarning = (w: Error) => seen.push(w);
+  const state = globalThis as { litepoolExpectWarnings?: number };
+  state.litepoolExpectWarnings = (state.litepoolExpectWarnings ?? 0) + 1;
   process.on('warning', onWarning);
   try {
     await fn();
     await flush();
   } finally {
     process.off('warning', onWarning);
+    state.litepoolExpectWarnings -= 1;
   }
   return seen;
 }

@@ -28,6 +28,22 @@ function safeMessage(err: Error): string {
   }
 }
 
+/**
+ * Formats an error's stack now. V8 keeps the frames of an unformatted stack, closures and receivers
+ * included; a task that fails while the previous one's completion is on the stack (the next task starts
+ * synchronously from it) would otherwise keep that task, whose error keeps the one before: a chain as long
+ * as the pool's history (found by the soak check).
+ */
+function releaseStack(value: unknown): void {
+  if (value instanceof Error) {
+    try {
+      void value.stack;
+    } catch {
+      // A hostile `stack` getter: nothing to release.
+    }
+  }
+}
+
 function attemptTimedOut(pool: TaskLifecycle, ctx: TaskContextImpl): void {
   pool['timeoutAttempt'](ctx);
 }
@@ -109,7 +125,10 @@ export abstract class TaskLifecycle extends Scheduler implements ReloadHost {
     const job = ctx.job;
     const worker = ctx.worker;
     worker.executed++;
-    if (!ok) worker.failed++;
+    if (!ok) {
+      worker.failed++;
+      releaseStack(value);
+    }
     if (ctx.reload !== undefined) {
       ctx.reload(ok, value);
       return;
@@ -303,6 +322,7 @@ export abstract class TaskLifecycle extends Scheduler implements ReloadHost {
 
   protected callbackFailed(value: unknown, name: CallbackName): void {
     this.callbackErrors++;
+    releaseStack(value);
     const err = toError(value);
     const info: CallbackErrorInfo = { callback: name };
     try {
