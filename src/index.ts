@@ -19,7 +19,6 @@ export type { ErrReloadAfter } from './err-handle.js';
 export type { TaskContext } from './task-context.js';
 export type { PoolOptions, CallbackErrorInfo, CallbackName } from './options.js';
 export type { RunOptions } from './run-options.js';
-export { backoffDelay } from './retry.js';
 export type { RetryPolicy, Jitter } from './retry.js';
 export { formatUsage } from './usage.js';
 export type { PoolUsage, WorkerUsage, WorkerState } from './usage.js';

@@ -6,11 +6,11 @@ import { performance } from 'node:perf_hooks';
 import { AbortError, PoolClosedError, describe } from './errors.js';
 import { DEFAULT_SPEC, Job, emptySpec, type JobSpec } from './internal/job.js';
 import { TaskLifecycle } from './internal/lifecycle.js';
-import { mapArray, mapStream, type BatchHost, type MapFunction, type MapIterableOptions, type MapOptions } from './map.js';
+import { mapArray, mapStream, type MapFunction, type MapIterableOptions, type MapOptions } from './map.js';
 import { validateDuration, validateFunction, validateInteger, type PoolOptions } from './options.js';
 import { resolveRunOptions, type RunOptions } from './run-options.js';
 import type { TaskContext } from './task-context.js';
-import { TaskGroup, type GroupHost } from './task-group.js';
+import { TaskGroup } from './task-group.js';
 import { TaskOptions } from './task-options.js';
 import type { PoolState } from './internal/scheduler.js';
 import { formatUsage, type PoolUsage } from './usage.js';
@@ -48,7 +48,7 @@ const capture = (resolve: (value: never) => void): void => {
  * await lp.close();
  * ```
  */
-export class LitePool extends TaskLifecycle implements GroupHost, BatchHost {
+export class LitePool extends TaskLifecycle {
   /** Creates a pool; throws a `TypeError`/`RangeError` naming any bad option. */
   constructor(options?: PoolOptions) {
     super(options);

@@ -26,18 +26,22 @@ export type OnAddTimeoutCallback = () => unknown;
 
 /** The Go `TaskExec` interface: an object whose `exec(ctx)` is the task. Called with the object as `this`. */
 export interface TaskExec<T = unknown> {
+  /** Runs the task; throwing or rejecting is a failure, the value is the result. */
   exec(ctx: TaskContext): T | PromiseLike<T>;
 }
 /** The Go `TaskOnSuccess` interface. */
 export interface TaskOnSuccess<T = unknown> {
+  /** Called with the result after a successful attempt. */
   onSuccess(result: T): unknown;
 }
 /** The Go `TaskOnError` interface. */
 export interface TaskOnError<G extends TaskGroup | undefined = TaskGroup | undefined> {
+  /** Called with the handle, the group and the final error; it owns the failure path. */
   onError(handle: ErrHandle, group: G, err: Error): unknown;
 }
 /** The Go `TaskOnComplete` interface. */
 export interface TaskOnComplete {
+  /** Called once per task, after `onSuccess` or `onError`. */
   onComplete(): unknown;
 }
 

@@ -8,9 +8,13 @@ export type { WorkerState };
 
 /** One worker's figures. `executed` and `failed` count attempts, retries included. */
 export interface WorkerUsage {
+  /** The worker's id, from 0. */
   readonly id: number;
+  /** `idle`, `busy`, or `retired` (removed by `resize()`). */
   readonly state: WorkerState;
+  /** Attempts run, retries included. */
   readonly executed: number;
+  /** Attempts that failed. */
   readonly failed: number;
   /** Time the worker was occupied by tasks (attempts, callbacks and `errReload` retries), in ms. */
   readonly busyMs: number;
@@ -18,6 +22,7 @@ export interface WorkerUsage {
 
 /** A snapshot of the pool, from `lp.usage()`. */
 export interface PoolUsage {
+  /** One entry per worker the pool has made, retired ones included. */
   readonly workers: readonly WorkerUsage[];
   /** Busy workers. */
   readonly running: number;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelay } from '../src/index.js';
-import { resolveRetry } from '../src/retry.js';
+import { backoffDelay, resolveRetry } from '../src/retry.js';
 
 test('resolveRetry: defaults, a plain number, and named errors', () => {
   const p = resolveRetry('retry', 3);

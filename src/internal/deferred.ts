@@ -15,12 +15,3 @@ export function deferred<T>(): Deferred<T> {
   });
   return { promise, resolve, reject };
 }
-
-/** Whether `value` is a thenable (has a callable `then`); reading `then` may itself throw. */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}

@@ -1,0 +1,106 @@
+// Checks the package as users get it: packs it, runs publint and arethetypeswrong on the tarball, installs
+// the tarball into a fresh project and uses it from ESM, CommonJS and TypeScript (nodenext, node10 and
+// bundler resolution), and checks the size budget of the bundled entry. Run after `npm run build`.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+const root = resolve('.');
+// The bundled main entry, minified and gzipped. The packaging goal was 4 KB (p-queue's size); the pool with
+// groups, callbacks, retries, timeouts, map and limit is 11.6 KB today, so the budget holds it there to catch
+// growth (README, "Size").
+const SIZE_BUDGET = 12 * 1024;
+const require = createRequire(import.meta.url);
+const bin = (pkg, file) => join(root, 'node_modules', pkg, file);
+const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+const step = (name, fn) => {
+  process.stdout.write(`${name.padEnd(58)} `);
+  try {
+    const note = fn();
+    console.log(`ok${note ? `  (${note})` : ''}`);
+  } catch (err) {
+    console.log('FAILED');
+    console.error(err.stdout ?? '', err.stderr ?? '', err.message);
+    process.exitCode = 1;
+  }
+};
+
+const work = mkdtempSync(join(tmpdir(), 'litepool-pack-'));
+try {
+  const tarball = join(work, run('npm', ['pack', '--silent', '--pack-destination', work]).trim().split('\n').pop());
+  const files = run('tar', ['-tzf', tarball]).trim().split('\n');
+
+  step('tarball holds dist/ and the package files only', () => {
+    const stray = files.filter((f) => !/^package\/(dist\/|package\.json$|README\.md$|LICENSE$|CHANGELOG\.md$)/.test(f));
+    if (stray.length > 0) throw new Error(`unexpected files: ${stray.join(', ')}`);
+    return `${files.length} files`;
+  });
+  step('publint', () => {
+    const out = run(process.execPath, [bin('publint', 'src/cli.js'), tarball]);
+    if (!/All good/.test(out)) throw new Error(out);
+  });
+  step('arethetypeswrong (import and require, node10/node16/bundler)', () => {
+    run(process.execPath, [bin('@arethetypeswrong/cli', 'dist/index.js'), tarball, '--format', 'ascii']);
+  });
+
+  const app = join(work, 'app');
+  run('mkdir', ['-p', app]);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  run('npm', ['install', '--no-audit', '--no-fund', '--silent', tarball], { cwd: app });
+
+  step('import from ESM', () => {
+    writeFileSync(join(app, 'esm.mjs'), [
+      "import { LitePool, newPool, limit, PoolClosedError } from 'litepool';",
+      'const lp = newPool(2, 2);',
+      'const r = await lp.map([1, 2, 3], (x) => x * 2);',
+      'const l = limit(1);',
+      'const v = await l((a) => a + 1, 41);',
+      'await lp.close();',
+      "console.log(JSON.stringify([r, v, lp instanceof LitePool, typeof PoolClosedError]));",
+    ].join('\n'));
+    const out = run(process.execPath, ['esm.mjs'], { cwd: app }).trim();
+    if (out !== '[[2,4,6],42,true,"function"]') throw new Error(out);
+  });
+  step('require from CommonJS', () => {
+    writeFileSync(join(app, 'cjs.cjs'), [
+      "const { newPool, TaskGroupError } = require('litepool');",
+      'const lp = newPool(1, 1);',
+      'const tg = lp.newTaskGroup(1);',
+      'lp.addTask(tg.newTaskOptions().setTask(() => 1).setAutoDone()).then(() => tg.wait()).then(() => lp.close())',
+      "  .then(() => console.log(JSON.stringify([tg.count, typeof TaskGroupError])));",
+    ].join('\n'));
+    const out = run(process.execPath, ['cjs.cjs'], { cwd: app }).trim();
+    if (out !== '[0,"function"]') throw new Error(out);
+  });
+  const tsc = bin('typescript', 'bin/tsc');
+  const source = [
+    "import { newPool, limit, type TaskContext, type PoolUsage, type RetryPolicy } from 'litepool';",
+    'const lp = newPool(2, 2);',
+    'const retry: RetryPolicy = { retries: 2 };',
+    'export const n: Promise<number> = lp.run((ctx: TaskContext) => ctx.attempt, { retry });',
+    'export const u: PoolUsage = lp.usage();',
+    'export const s: Promise<string[]> = lp.map([1, 2], (x) => String(x));',
+    'export const l: Promise<boolean> = limit(2)((a: number) => a > 1, 3);',
+    '// @ts-expect-error: the result is a number, not a string',
+    'export const wrong: Promise<string> = lp.run(() => 1);',
+  ].join('\n');
+  for (const [module, resolution, ext] of [['nodenext', 'nodenext', 'mts'], ['nodenext', 'nodenext', 'cts'], ['commonjs', 'node10', 'ts'], ['esnext', 'bundler', 'ts']]) {
+    step(`TypeScript types: module ${module}, resolution ${resolution} (.${ext})`, () => {
+      const file = join(app, `types-${resolution}.${ext}`);
+      writeFileSync(file, source);
+      run(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', 'false', '--target', 'es2022', '--module', module, '--moduleResolution', resolution, '--types', 'node', '--typeRoots', join(root, 'node_modules/@types'), file], { cwd: app });
+    });
+  }
+  step('size budget of the bundled entry (minified, gzipped)', () => {
+    const { buildSync } = require('esbuild');
+    const out = buildSync({ entryPoints: [join(app, 'node_modules/litepool/dist/esm/index.js')], bundle: true, minify: true, format: 'esm', platform: 'node', write: false });
+    const gz = gzipSync(out.outputFiles[0].contents, { level: 9 }).length;
+    if (gz > SIZE_BUDGET) throw new Error(`${gz} bytes > budget ${SIZE_BUDGET}`);
+    return `${(gz / 1024).toFixed(1)} KB of ${(SIZE_BUDGET / 1024).toFixed(1)} KB`;
+  });
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
