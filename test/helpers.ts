@@ -1,6 +1,19 @@
-import { deferred, type Deferred } from '../src/internal/deferred.js';
+/** A promise with its resolve and reject functions at hand. */
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (reason: Error) => void;
+}
 
-export { deferred, type Deferred };
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
 
 /** A gate a test opens by hand: tasks await `gate.promise`, the test calls `gate.open()`. */
 export interface Gate {
