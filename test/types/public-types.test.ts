@@ -48,8 +48,6 @@ test('public types', () => {
 
   // The interface forms take objects with the Go method names.
   lp.newTaskOptions().setTaskWithInterface({ exec: (ctx: TaskContext) => ctx.attempt });
-  // @ts-expect-error: an object without exec() is not a task
-  lp.newTaskOptions().setTaskWithInterface({ run: () => 1 });
 
   // limit() is p-limit's shape, with argument and result inference.
   const l = limit(2);
@@ -60,6 +58,15 @@ test('public types', () => {
 
   expectTypeOf(lp.usage()).toEqualTypeOf<PoolUsage>();
   expectTypeOf(lp.close()).toEqualTypeOf<Promise<TaskOptions[]>>();
+});
+
+// Calls the type checker must refuse; never run (they would throw at run time).
+export function refusedByTheTypeChecker(): void {
+  const lp = newPool(1, 1);
+  // @ts-expect-error: an object without exec() is not a task
+  lp.newTaskOptions().setTaskWithInterface({ run: () => 1 });
   // @ts-expect-error: workers is a number
   newPool('5', 1);
-});
+  // @ts-expect-error: run() takes a function
+  void lp.run(42);
+}
