@@ -12,7 +12,8 @@ import {
   type TaskOptions,
 } from '../../src/index.js';
 
-test('public types', () => {
+// Checked by the type checker only: calling it would start real tasks.
+function publicTypes(): void {
   const lp = newPool(1, 1);
 
   // run() infers the result from the function, sync or async.
@@ -58,10 +59,10 @@ test('public types', () => {
 
   expectTypeOf(lp.usage()).toEqualTypeOf<PoolUsage>();
   expectTypeOf(lp.close()).toEqualTypeOf<Promise<TaskOptions[]>>();
-});
+}
 
 // Calls the type checker must refuse; never run (they would throw at run time).
-export function refusedByTheTypeChecker(): void {
+function refusedByTheTypeChecker(): void {
   const lp = newPool(1, 1);
   // @ts-expect-error: an object without exec() is not a task
   lp.newTaskOptions().setTaskWithInterface({ run: () => 1 });
@@ -70,3 +71,8 @@ export function refusedByTheTypeChecker(): void {
   // @ts-expect-error: run() takes a function
   void lp.run(42);
 }
+
+test('the public type checks are compiled with the suite (npm run lint runs tsc on them)', () => {
+  expectTypeOf(publicTypes).toEqualTypeOf<() => void>();
+  expectTypeOf(refusedByTheTypeChecker).toEqualTypeOf<() => void>();
+});
