@@ -64,6 +64,25 @@ try {
     const out = run(process.execPath, ['esm.mjs'], { cwd: app }).trim();
     if (out !== '[[2,4,6],42,true,"function"]') throw new Error(out);
   });
+  step('threads entry from ESM and CommonJS (a JS task module on a thread)', () => {
+    writeFileSync(join(app, 'task.mjs'), 'export function square(x) { return x * x; }\n');
+    writeFileSync(join(app, 'threads.mjs'), [
+      "import { ThreadPool } from 'litepool/threads';",
+      'const tp = new ThreadPool({ maxThreads: 2 });',
+      "const r = await tp.map([1, 2, 3], (x, _i, ctx) => tp.task(new URL('./task.mjs', import.meta.url), 'square', x)(ctx));",
+      'await tp.close();',
+      'console.log(JSON.stringify(r));',
+    ].join('\n'));
+    writeFileSync(join(app, 'threads.cjs'), [
+      "const { ThreadPool } = require('litepool/threads');",
+      "const { pathToFileURL } = require('node:url');",
+      'const tp = new ThreadPool({ maxThreads: 1 });',
+      "tp.runTask(pathToFileURL(__dirname + '/task.mjs'), 'square', 7).then((v) => tp.close().then(() => console.log(v)));",
+    ].join('\n'));
+    const esm = run(process.execPath, ['threads.mjs'], { cwd: app }).trim();
+    const cjs = run(process.execPath, ['threads.cjs'], { cwd: app }).trim();
+    if (esm !== '[1,4,9]' || cjs !== '49') throw new Error(`${esm} / ${cjs}`);
+  });
   step('require from CommonJS', () => {
     writeFileSync(join(app, 'cjs.cjs'), [
       "const { newPool, TaskGroupError } = require('litepool');",
@@ -78,6 +97,8 @@ try {
   const tsc = bin('typescript', 'bin/tsc');
   const source = [
     "import { newPool, limit, type TaskContext, type PoolUsage, type RetryPolicy } from 'litepool';",
+    "import { ThreadPool, type ThreadUsage } from 'litepool/threads';",
+    'export const t: ThreadUsage[] = new ThreadPool({ maxThreads: 1 }).threadUsage();',
     'const lp = newPool(2, 2);',
     'const retry: RetryPolicy = { retries: 2 };',
     'export const n: Promise<number> = lp.run((ctx: TaskContext) => ctx.attempt, { retry });',

@@ -11,7 +11,9 @@ export type LitePoolErrorCode =
   | 'ERR_TASK_TIMEOUT'
   | 'ERR_ABORTED'
   | 'ERR_TASK_GROUP'
-  | 'ERR_TASK_FAILED';
+  | 'ERR_TASK_FAILED'
+  | 'ERR_THREAD_CRASHED'
+  | 'ERR_THREAD_TERMINATED';
 
 /** Base class of every error litepool creates. */
 export class LitePoolError extends Error {
