@@ -1,5 +1,5 @@
 /**
- * The benchmark suite: `npm run bench` (options: --rounds N, --only throughput|memory|stream|seed, --quick).
+ * The benchmark suite: `npm run bench` (options: --rounds N, --only throughput|memory|stream|seed|threads, --quick).
  * Every measurement runs in a fresh process (bench/measure.ts) against the built package (dist/), peers
  * measured in the same run, rounds interleaved in a shuffled order. Prints tables of medians with min–max
  * and ratios, and writes bench/RESULTS.md.
@@ -25,7 +25,9 @@ const STREAM_N = quick ? 100_000 : 1_000_000;
 type Sample = Record<string, number>;
 
 function measure(args: string[]): Sample {
-  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/measure.ts', ...args], {
+  // Thread measurements run in plain Node: tsx in the parent would be inherited by every subject's threads.
+  const argv = args[0] === 'threads' ? ['bench/threads-measure.mjs', ...args.slice(1)] : ['--expose-gc', '--import', 'tsx', 'bench/measure.ts', ...args];
+  const out = execFileSync(process.execPath, argv, {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
   });
@@ -160,10 +162,39 @@ if (only === 'all' || only === 'seed') {
   );
 }
 
+if (only === 'all' || only === 'threads') {
+  const names = ['litepool', 'piscina', 'tinypool', 'poolifier'];
+  const threads = 2;
+  const sizes: Record<string, number> = { 'tiny-window': quick ? 5_000 : 20_000, 'tiny-all': quick ? 5_000 : 20_000, cpu: quick ? 100 : 400 };
+  const cases = [];
+  for (const w of Object.keys(sizes)) for (const s of names) cases.push({ key: `${w}|${s}`, args: ['threads', s, w, String(sizes[w]), String(threads)] });
+  const res = collect(cases, 'threads');
+  const med = (w: string, s: string, k: string) => median((res.get(`${w}|${s}`) as Sample[]).map((x) => x[k] as number));
+  const rows = names.map((s) => {
+    const bestTiny = Math.max(...names.filter((x) => x !== 'litepool').map((x) => med('tiny-window', x, 'tasksPerSec')));
+    return [
+      s,
+      fmt(med('tiny-window', s, 'tasksPerSec')),
+      `${(med('tiny-window', s, 'tasksPerSec') / bestTiny).toFixed(2)}×`,
+      fmt(med('tiny-all', s, 'tasksPerSec')),
+      `${(100 * med('cpu', s, 'efficiency')).toFixed(1)} %`,
+    ];
+  });
+  sections.push(
+    `### Threads: ${threads} threads (tiny tasks: ${fmt(sizes['tiny-window'] as number)}; CPU: ${sizes.cpu} tasks of 5 ms)\n\n` +
+      `litepool runs 16 tiny tasks in flight per thread (\`tasksPerThread\`) and 1 CPU task; peers use their defaults.\n\n` +
+      `${table(['subject', 'tiny, 64 in flight (tasks/s)', 'vs fastest peer', 'tiny, all at once (tasks/s)', 'CPU parallel efficiency'], rows)}\n`,
+  );
+  const lpTiny = med('tiny-window', 'litepool', 'tasksPerSec');
+  const pfTiny = med('tiny-window', 'poolifier', 'tasksPerSec');
+  summary.push(`threads: tiny tasks ${(lpTiny / pfTiny).toFixed(2)}× poolifier's tasks/s; ${(100 * med('cpu', 'litepool', 'efficiency')).toFixed(1)} % parallel efficiency on 5 ms tasks`);
+}
+
 const pkg = (name: string) => (JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
 const header =
   `# Benchmark results\n\nMachine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB; Node ${process.version}; ` +
-  `${new Date().toISOString().slice(0, 10)}.\nPeers: p-limit ${pkg('p-limit')}, p-queue ${pkg('p-queue')}, fastq ${pkg('fastq')}, async ${pkg('async')}. ` +
+  `${new Date().toISOString().slice(0, 10)}.\nPeers: p-limit ${pkg('p-limit')}, p-queue ${pkg('p-queue')}, fastq ${pkg('fastq')}, async ${pkg('async')}; ` +
+  `piscina ${pkg('piscina')}, tinypool ${pkg('tinypool')}, poolifier ${pkg('poolifier')}. ` +
   `Reproduce with \`npm run bench\` (${rounds} rounds${quick ? ', --quick sizes' : ''}).\n`;
 const report = `${header}\n## Summary\n\n${summary.map((l) => `- ${l}`).join('\n')}\n\n${sections.join('\n')}`;
 console.log(report);

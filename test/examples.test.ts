@@ -23,3 +23,10 @@ test('examples/interfaces.ts: every task is counted exactly once (prints true)',
   const out = await example('interfaces');
   assert.equal(out.split('\n')[0], 'true');
 });
+
+test('examples/hash-files.ts: every buffer hashed on the thread pool, with per-thread usage', async () => {
+  const out = await example('hash-files');
+  assert.match(out, /100%\s+done\s+48\s+failed\s+0/);
+  assert.match(out, /^thread\s+executed\s+failed\s+busy ms$/m);
+  assert.match(out, /speed-up \d+\.\d+×/);
+});

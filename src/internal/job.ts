@@ -174,6 +174,8 @@ export class TaskContextImpl implements TaskContext {
   reload: ((ok: boolean, value: unknown) => void) | undefined;
   private controller: AbortController | undefined = undefined;
   private reason: unknown = undefined;
+  /** Called on abort without making an `AbortSignal` (the thread executor's way to end a thread). */
+  private hook: ((reason: Error) => void) | undefined = undefined;
 
   constructor(job: Job, worker: Worker, attempt: number, reload: ((ok: boolean, value: unknown) => void) | undefined) {
     this.job = job;
@@ -199,5 +201,20 @@ export class TaskContextImpl implements TaskContext {
     if (this.reason !== undefined) return;
     this.reason = reason;
     this.controller?.abort(reason);
+    const hook = this.hook;
+    this.hook = undefined;
+    hook?.(reason);
+  }
+
+  /**
+   * Registers `hook` to run when the attempt is aborted (at once if it already was), or clears it with
+   * `undefined`. Cheaper than a listener on `signal`, which would have to be made first.
+   */
+  onAbort(hook: ((reason: Error) => void) | undefined): void {
+    if (hook !== undefined && this.reason !== undefined) {
+      hook(this.reason as Error);
+      return;
+    }
+    this.hook = hook;
   }
 }

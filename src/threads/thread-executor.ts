@@ -41,11 +41,14 @@ export interface ExecutorOptions {
   clock: Clock;
 }
 
+/** How a task learns that it must stop: the pool's attempt context, or a plain signal. */
+export type StopSource = { onAbort(hook: ((reason: Error) => void) | undefined): void } | AbortSignal | undefined;
+
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  stop: StopSource;
+  onAbort: ((reason?: unknown) => void) | undefined;
 }
 
 interface Reply {
@@ -96,13 +99,13 @@ export class ThreadExecutor {
   }
 
   /** Runs `name` from `module` on a thread; settles with its result or error. */
-  exec(module: string, name: string, input: unknown, transfer: readonly TransferListItem[], signal: AbortSignal | undefined): Promise<unknown> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+  exec(module: string, name: string, input: unknown, transfer: readonly TransferListItem[], stop: StopSource): Promise<unknown> {
+    if (stop instanceof AbortSignal && stop.aborted) return Promise.reject(stop.reason);
     if (this.closed) return Promise.reject(new AbortError(undefined, 'the thread pool is closed'));
     const thread = this.pick();
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
-      const pending: Pending = { resolve, reject, signal, onAbort: undefined };
+      const pending: Pending = { resolve, reject, stop, onAbort: undefined };
       if (thread.inFlight.size === 0) this.becameBusy(thread);
       thread.inFlight.set(id, pending);
       try {
@@ -112,10 +115,15 @@ export class ThreadExecutor {
         reject(new TypeError(`the task input could not be sent to a thread: ${(err as Error).message}`, { cause: err }));
         return;
       }
-      if (signal !== undefined) {
-        // A timeout or an abort stops the work: the thread is ended, and replaced when next needed.
-        pending.onAbort = () => this.kill(thread, id, signal.reason);
-        signal.addEventListener('abort', pending.onAbort, { once: true });
+      // A timeout or an abort stops the work: the thread is ended, and replaced when next needed.
+      if (stop instanceof AbortSignal) {
+        const onAbort = () => this.kill(thread, id, stop.reason);
+        pending.onAbort = onAbort;
+        stop.addEventListener('abort', onAbort, { once: true });
+      } else if (stop !== undefined) {
+        const onAbort = (reason?: unknown) => this.kill(thread, id, reason);
+        pending.onAbort = onAbort;
+        stop.onAbort(onAbort);
       }
     });
   }
@@ -242,7 +250,11 @@ export class ThreadExecutor {
     const pending = thread.inFlight.get(id);
     if (pending === undefined) return undefined;
     thread.inFlight.delete(id);
-    if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
+    if (pending.onAbort !== undefined) {
+      const stop = pending.stop;
+      if (stop instanceof AbortSignal) stop.removeEventListener('abort', pending.onAbort);
+      else stop?.onAbort(undefined);
+    }
     if (thread.inFlight.size === 0) this.becameIdle(thread);
     return pending;
   }

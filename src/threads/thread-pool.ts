@@ -11,6 +11,7 @@ import { validateDuration, validateFunction, validateInteger, validateIntegerOrI
 import { LitePool, type CloseOptions } from '../pool.js';
 import type { RunOptions } from '../run-options.js';
 import type { TaskContext } from '../task-context.js';
+import { TaskContextImpl } from '../internal/job.js';
 import type { TaskOptions } from '../task-options.js';
 import { assertCloneable } from './cloneable.js';
 import type { ResolvedScaling, ScalingOptions } from './scaling.js';
@@ -148,7 +149,8 @@ export class ThreadPool extends LitePool {
     const transfer = options?.transfer ?? [];
     if (!Array.isArray(transfer)) throw new TypeError(`options.transfer must be an array, received ${describe(transfer)}`);
     const executor = this.executor;
-    return (ctx: TaskContext) => executor.exec(url, name, input, transfer, ctx.signal) as Promise<R>;
+    // The pool's own attempt context takes an abort hook without making an AbortSignal per task.
+    return (ctx: TaskContext) => executor.exec(url, name, input, transfer, ctx instanceof TaskContextImpl ? ctx : ctx.signal) as Promise<R>;
   }
 
   /** `run(task(module, name, input, { transfer }), options)`. */
