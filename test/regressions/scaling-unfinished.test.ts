@@ -1,5 +1,5 @@
 // Go flaw: automatic scaling was sketched but never finished, so the worker count could not change.
-// In-process, scaling is resize(); the thread pool's load-based scaler belongs to the threads work.
+// In-process, scaling is resize(); the thread pool's load-based scaler is pinned by test/scaling.test.ts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { newPool } from '../../src/index.js';
