@@ -39,13 +39,19 @@ export type ResolvedScaling = Required<ScalingOptions>;
 
 /** What the scaler sees. */
 export interface ScaleInput {
+  /** Threads alive now. */
   threads: number;
+  /** Tasks in flight over all threads. */
   busySlots: number;
+  /** Tasks in flight a thread may hold (`tasksPerThread`). */
   slotsPerThread: number;
+  /** The floor. */
   minThreads: number;
+  /** The ceiling. */
   maxThreads: number;
   /** When the pool last grew (ms, same clock as `now`), or -Infinity. */
   lastGrowAt: number;
+  /** The time now, in ms. */
   now: number;
 }
 

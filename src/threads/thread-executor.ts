@@ -26,6 +26,7 @@ export interface ThreadUsage {
 
 /** A clock the scaler and figures read; tests inject their own. */
 export interface Clock {
+  /** The time in milliseconds, from any fixed origin. */
   now(): number;
 }
 
@@ -77,6 +78,9 @@ class Thread {
     this.idleSince = now;
   }
 }
+
+/** How many ended threads' figures `usage()` keeps. */
+const MAX_RETIRED = 64;
 
 /** Whether the parent runs under tsx, so that threads can import TypeScript task modules too. */
 function underTsx(): boolean {
@@ -320,6 +324,8 @@ export class ThreadExecutor {
     if (i < 0) return;
     this.threads.splice(i, 1);
     this.retired.push({ threadId: thread.threadId, inFlight: 0, executed: thread.executed, failed: thread.failed, busyMs: thread.busyMs });
+    // A long-lived pool that replaces threads often keeps the figures of the latest ended ones only.
+    if (this.retired.length > MAX_RETIRED) this.retired.shift();
   }
 
   private async end(thread: Thread): Promise<void> {
