@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { newPool, PoolClosedError, type TaskOptions } from '../src/index.js';
-import { flush, gate, rejection } from './helpers.js';
+import { flush, gate, rejection, runChild } from './helpers.js';
 
 test('graceful close lets admitted tasks finish, refuses new ones, and is idempotent', async () => {
   const lp = newPool(1, 5);
@@ -106,8 +106,7 @@ test('close from inside a task resolves once that task finished', async () => {
 });
 
 test('a closed pool keeps nothing alive: a child process exits by itself after force close', async () => {
-  const { execFileSync } = await import('node:child_process');
-  const code = [
+  const out = await runChild([
     "import { newPool } from './src/index.ts';",
     'const lp = newPool(2, 2);',
     'void lp.run(() => new Promise(() => {})).catch(() => {});',
@@ -115,9 +114,8 @@ test('a closed pool keeps nothing alive: a child process exits by itself after f
     'void lp.run(() => 3, { retry: { retries: 5, minDelay: 60_000 } }).catch(() => {});',
     'await lp.close({ force: true });',
     "console.log('closed');",
-  ].join('\n');
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(out.trim(), 'closed');
+  ]);
+  assert.equal(out, 'closed');
 });
 
 test('await using / Symbol.asyncDispose closes the pool', async () => {

@@ -26,6 +26,16 @@ export function gate(): Gate {
   return { promise: d.promise, open: () => d.resolve() };
 }
 
+/**
+ * Runs `lines` as an ES module in a child Node process (with tsx, from the project root) and returns what it
+ * printed. It fails if the child does not exit by itself within 20 s: that is how tests prove that nothing
+ * keeps the process alive.
+ */
+export async function runChild(lines: string[]): Promise<string> {
+  const { execFileSync } = await import('node:child_process');
+  return execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', lines.join('\n')], { encoding: 'utf8', timeout: 20_000 }).trim();
+}
+
 /** Lets pending promise callbacks and immediates run. */
 export function flush(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { test } from 'node:test';
 import { AddTimeoutError, LitePool, newPool, PoolClosedError } from '../src/index.js';
-import { captureWarnings, flush, gate, rejection, turns } from './helpers.js';
+import { captureWarnings, flush, gate, rejection, turns, runChild } from './helpers.js';
 
 test('options are validated once, with the option, the value and its type in the message', () => {
   assert.throws(() => new LitePool({ workers: 0 }), { name: 'RangeError', message: /options\.workers .* received 0 \(number\)/ });
@@ -230,8 +230,7 @@ test('onIdle resolves at once when idle, and after the last task otherwise', asy
 });
 
 test('an open pool with no work keeps no handles: a child process exits by itself', async () => {
-  const { execFileSync } = await import('node:child_process');
-  const code = [
+  const out = await runChild([
     "import { newPool } from './src/index.ts';",
     'const lp = newPool(2, 2);',
     'await lp.run(() => 1);',
@@ -239,9 +238,8 @@ test('an open pool with no work keeps no handles: a child process exits by itsel
     'await lp.addTask(tg.newTaskOptions().setTask(() => 2).setAutoDone().setAddTimeout(60_000).setTimeout(60_000));',
     'await tg.wait();',
     "console.log('done', process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'Immediate').join(','));",
-  ].join('\n');
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(out.trim(), 'done');
+  ]);
+  assert.equal(out, 'done');
 });
 
 test('events: active, completed, failed and idle', async () => {

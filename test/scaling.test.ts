@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { scaleDecision, ThreadPool, type ResolvedScaling } from '../src/threads/index.js';
+import { flush } from './helpers.js';
 
 const go: ResolvedScaling = { growAt: 0.7, shrinkBelow: 0.3, step: 0.1, cooldown: 10_000, interval: 1_000 };
 const base = { slotsPerThread: 1, minThreads: 1, maxThreads: 20, lastGrowAt: Number.NEGATIVE_INFINITY, now: 100_000 };
@@ -28,7 +29,7 @@ test('the pool scales on its clock: grows under load, shrinks after the cooldown
   const gate = new Int32Array(new SharedArrayBuffer(4));
   try {
     const running = [tp.runTask(tasks, 'waitGate', gate), tp.runTask(tasks, 'waitGate', gate)];
-    await new Promise((r) => setTimeout(r, 50));
+    await flush();
     assert.equal(tp.threads, 2, 'threads start on demand');
     now = 1_000;
     tp.scaleNow();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AbortError, TaskFailedError, TaskTimeoutError } from '../src/index.js';
 import { ThreadCrashError, ThreadPool } from '../src/threads/index.js';
+import { flush, runChild } from './helpers.js';
 
 const tasks = new URL('./fixtures/thread-tasks.ts', import.meta.url);
 const broken = new URL('./fixtures/broken-module.ts', import.meta.url);
@@ -151,7 +152,7 @@ test('a timeout stops a runaway CPU-bound task by ending its thread; the worker 
     assert.equal(await tp.runTask(tasks, 'double', 7), 14, 'a new thread replaced the ended one');
     const ac = new AbortController();
     const p = tp.runTask(tasks, 'forever', undefined, { signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 50));
+    await flush();
     ac.abort('stop');
     const aborted = await p.catch((e: unknown) => e);
     assert.ok(aborted instanceof AbortError);
@@ -166,7 +167,7 @@ test('dispatch: least-loaded thread first; tasksPerThread puts several tasks on 
     const g = gate();
     const a = tp.runTask(tasks, 'waitGate', g);
     const b = tp.runTask(tasks, 'waitGate', g);
-    await new Promise((r) => setTimeout(r, 100));
+    await flush();
     assert.equal(tp.threads, 2);
     assert.deepEqual(tp.threadUsage().map((t) => t.inFlight), [1, 1]);
     open(g);
@@ -177,7 +178,7 @@ test('dispatch: least-loaded thread first; tasksPerThread puts several tasks on 
   const tp2 = new ThreadPool({ maxThreads: 2, tasksPerThread: 2 });
   try {
     const all = [1, 2, 3, 4].map((x) => tp2.runTask(tasks, 'slowDouble', { x, ms: 50 }));
-    await new Promise((r) => setTimeout(r, 20));
+    await flush();
     assert.deepEqual(tp2.threadUsage().map((t) => t.inFlight), [2, 2]);
     assert.deepEqual(await Promise.all(all), [2, 4, 6, 8]);
     const u = tp2.threadUsage();
@@ -196,16 +197,14 @@ test('close ends every thread, graceful or forced; the process exits by itself',
   assert.equal(tp.threads, 0);
   const tp2 = new ThreadPool({ maxThreads: 2 });
   const runaway = tp2.runTask(tasks, 'forever').catch((e: unknown) => e);
-  await new Promise((r) => setTimeout(r, 50));
+  await flush();
   await tp2.close({ force: true });
   assert.equal(tp2.threads, 0);
   assert.equal((await runaway as Error).name, 'PoolClosedError');
-  const { execFileSync } = await import('node:child_process');
-  const code = [
+  const out = await runChild([
     "import { ThreadPool } from './src/threads/index.ts';",
     'const tp = new ThreadPool({ maxThreads: 2, minThreads: 1 });',
     `console.log(await tp.runTask(new URL(${JSON.stringify(tasks.href)}), 'double', 2));`,
-  ].join('\n');
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(out.trim(), '4', 'an open pool with idle threads does not keep the process alive');
+  ]);
+  assert.equal(out, '4', 'an open pool with idle threads does not keep the process alive');
 });
