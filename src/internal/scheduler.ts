@@ -106,15 +106,19 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
     return !this.paused && this.queued === 0 && this.gangs.length === 0 && this.idleCount() > 0;
   }
 
-  protected admit(job: Job): void {
+  /**
+   * Admits `job`: starts it on a free worker, or queues it. `scoped`: the caller is not the adder (a blocked
+   * caller admitted when room freed up), so a task started at once must enter the adder's async context.
+   */
+  protected admit(job: Job, scoped = false): void {
     this.active = true;
     this.pending++;
     const spec = job.spec;
     spec.group?.taskAdmitted();
     if (spec.signal !== undefined && !spec.managed && job.extra?.abortListener === undefined) this.listen(job);
     if (!this.paused && this.queued === 0 && this.gangs.length === 0 && this.idleCount() > 0) {
-      // Started at once, the task already runs in its adder's async context.
-      this.start(this.takeIdle(), job, false);
+      // Started at once from addTask()/run(), the task already runs in its adder's async context.
+      this.start(this.takeIdle(), job, scoped);
     } else {
       this.enqueue(job, false);
     }
@@ -318,7 +322,7 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
       extra.admitResolve = extra.admitReject = undefined;
     }
     job.state = 'new';
-    this.admit(job);
+    this.admit(job, true);
     resolve?.();
   }
 
