@@ -265,19 +265,3 @@ test('no warning is emitted on the ordinary paths', async () => {
   assert.deepEqual(warnings, []);
   await turns(1);
 });
-
-test('a caller that waited for room still runs its task in its own async context', async () => {
-  const als = new AsyncLocalStorage<string>();
-  const lp = newPool(1, 0);
-  const g = gate();
-  const seen: (string | undefined)[] = [];
-  const a = als.run('a', () => lp.run(async () => { await g.promise; seen.push(als.getStore()); }));
-  const b = als.run('b', () => lp.run(() => { seen.push(als.getStore()); }));
-  const c = als.run('c', () => lp.addTask(lp.newTaskOptions().setTask(() => { seen.push(als.getStore()); })));
-  await flush();
-  assert.equal(lp.blockedAdders, 2);
-  g.open();
-  await Promise.all([a, b, c]);
-  await lp.onIdle();
-  assert.deepEqual(seen, ['a', 'b', 'c']);
-});
