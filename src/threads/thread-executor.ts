@@ -296,7 +296,8 @@ export class ThreadExecutor {
     this.fail(thread, err);
     this.remove(thread);
     void thread.worker.terminate();
-    if (!this.closed && this.threads.length < this.o.minThreads) this.spawn();
+    // Not replaced here: a thread that cannot even start would be respawned in a tight loop. The next task,
+    // or the scaler's next look (once a second at most), starts a new one.
   }
 
   private fail(thread: Thread, err: Error): void {
