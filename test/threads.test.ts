@@ -88,6 +88,18 @@ test('a module that fails at import fails its tasks with an error naming the fil
   }
 });
 
+test('a preload module that cannot be loaded fails the tasks with an error naming it, without a respawn loop', async () => {
+  const tp = new ThreadPool({ maxThreads: 1, preload: ['/nonexistent/loader.mjs'] });
+  try {
+    for (let i = 0; i < 3; i++) {
+      await assert.rejects(tp.runTask(tasks, 'double', 1), (e: Error) => e.name === 'ThreadSetupError' && e.message.includes('/nonexistent/loader.mjs'));
+    }
+    assert.equal(tp.threadUsage().length, 1, 'one thread, never replaced');
+  } finally {
+    await tp.close();
+  }
+});
+
 test('crash isolation: process.exit (even 0), an unhandled rejection: only that task fails, the thread is replaced', async () => {
   const tp = new ThreadPool({ maxThreads: 2 });
   try {

@@ -10,23 +10,31 @@ export const RUNNER_SOURCE = `
 (async () => {
 const { parentPort, workerData } = await import('node:worker_threads');
 const modules = new Map();
+function failure(name, message, cause) {
+  const e = new Error(message + ': ' + (cause && cause.message));
+  e.name = name;
+  e.cause = cause;
+  return e;
+}
 const ready = (async () => {
-  if (workerData.tsx) {
-    const api = await import('tsx/esm/api');
-    api.register();
+  let step = 'tsx (tsx/esm/api)';
+  try {
+    if (workerData.tsx) (await import('tsx/esm/api')).register();
+    for (const specifier of workerData.preload) {
+      step = specifier;
+      await import(specifier);
+    }
+  } catch (err) {
+    throw failure('ThreadSetupError', 'the thread could not load ' + step, err);
   }
-  for (const specifier of workerData.preload) await import(specifier);
 })();
 ready.catch(() => {});
 function load(url) {
   let mod = modules.get(url);
   if (mod === undefined) {
-    mod = ready.then(() => import(url)).catch((err) => {
-      const e = new Error('could not import the task module ' + url + ': ' + (err && err.message));
-      e.name = 'TaskModuleError';
-      e.cause = err;
-      throw e;
-    });
+    mod = ready.then(() => import(url).catch((err) => {
+      throw failure('TaskModuleError', 'could not import the task module ' + url, err);
+    }));
     modules.set(url, mod);
   }
   return mod;
