@@ -169,19 +169,9 @@ export class LitePool extends TaskLifecycle {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    if (this.lifecycle !== 'open') {
-      this.rejected++;
-      return Promise.reject(new PoolClosedError('run(): the pool is closed'));
-    }
-    const signal = job.spec.signal;
-    if (signal?.aborted) {
-      this.rejected++;
-      return Promise.reject(new AbortError(signal.reason, 'run(): the signal was already aborted'));
-    }
     const promise = new Promise<T>(capture);
     job.resolve = captured;
-    if (this.hasRoom()) this.admit(job);
-    else this.block(job);
+    this.submit(job, 'run()', false);
     return promise;
   }
 
@@ -214,11 +204,11 @@ export class LitePool extends TaskLifecycle {
   }
 
   /**
-   * @internal Admits a prepared job whose `resolve`/`reject` are set. Returns `undefined` when it was
-   * admitted (or refused) at once, else a promise that resolves, never rejects, once it is admitted or
-   * refused; a refusal rejects the job's own promise.
+   * @internal Admits a prepared job whose `resolve` is set; a refusal (closed pool, aborted signal) settles
+   * the job with a rejection. When the pool is full the job waits for room; with `wait`, the returned promise
+   * resolves (never rejects) once it is admitted or refused, else `undefined` is returned.
    */
-  submit(job: Job, where: string): Promise<void> | undefined {
+  submit(job: Job, where: string, wait = true): Promise<void> | undefined {
     if (this.lifecycle !== 'open') {
       this.rejected++;
       this.settleRefused(job, new PoolClosedError(`${where}: the pool is closed`));
@@ -232,6 +222,10 @@ export class LitePool extends TaskLifecycle {
     }
     if (this.hasRoom()) {
       this.admit(job);
+      return undefined;
+    }
+    if (!wait) {
+      this.block(job);
       return undefined;
     }
     return new Promise<void>((resolve) => {
