@@ -44,8 +44,15 @@ export interface PoolUsage {
   readonly callbackErrors: number;
 }
 
-function pad(s: string, width: number, left: boolean): string {
-  return left ? s.padEnd(width) : s.padStart(width);
+/**
+ * Aligns `rows` under `head`: numbers right-aligned, the columns listed in `leftAligned` left-aligned.
+ * @internal
+ */
+export function formatTable(head: readonly string[], rows: readonly string[][], leftAligned: readonly number[] = []): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (leftAligned.includes(i) ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+  return [line(head), ...rows.map(line)];
 }
 
 /** Renders a usage snapshot as lines: a header, one row per worker, then a balance line. */
@@ -60,9 +67,7 @@ export function formatUsage(usage: PoolUsage): string[] {
     String(Math.round(w.busyMs)),
     total > 0 ? `${((100 * w.busyMs) / total).toFixed(1)}%` : '-',
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i] as number, i === 1)).join('  ');
-  const lines = [line(head), ...rows.map(line)];
+  const lines = formatTable(head, rows, [1]);
   const counted = usage.workers.filter((w) => w.state !== 'retired' || w.executed > 0);
   const mean = counted.length > 0 ? total / counted.length : 0;
   const max = counted.reduce((m, w) => Math.max(m, w.busyMs), 0);

@@ -27,6 +27,6 @@ test('examples/interfaces.ts: every task is counted exactly once (prints true)',
 test('examples/hash-files.ts: every buffer hashed on the thread pool, with per-thread usage', async () => {
   const out = await example('hash-files');
   assert.match(out, /100%\s+done\s+48\s+failed\s+0/);
-  assert.match(out, /^thread\s+executed\s+failed\s+busy ms$/m);
+  assert.match(out, /^thread\s+in flight\s+executed\s+failed\s+busy ms$/m);
   assert.match(out, /speed-up \d+\.\d+×/);
 });

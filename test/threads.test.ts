@@ -196,6 +196,10 @@ test('dispatch: least-loaded thread first; tasksPerThread puts several tasks on 
     const u = tp2.threadUsage();
     assert.equal(u.reduce((s, t) => s + t.executed, 0), 4);
     assert.ok(u.every((t) => t.busyMs > 0));
+    const lines: string[] = [];
+    tp2.printUsage((l) => lines.push(l));
+    assert.match(lines.at(-3) as string, /^thread\s+in flight\s+executed\s+failed\s+busy ms$/);
+    assert.equal(lines.slice(-2).length, 2, 'one row per thread');
   } finally {
     await tp2.close();
   }

@@ -13,6 +13,7 @@ import type { RunOptions } from '../run-options.js';
 import type { TaskContext } from '../task-context.js';
 import { TaskContextImpl } from '../internal/job.js';
 import type { TaskOptions } from '../task-options.js';
+import { formatTable } from '../usage.js';
 import { assertCloneable } from './cloneable.js';
 import type { ResolvedScaling, ScalingOptions } from './scaling.js';
 import { ThreadExecutor, type Clock, type ThreadUsage } from './thread-executor.js';
@@ -169,6 +170,15 @@ export class ThreadPool extends LitePool {
   /** Figures per thread (live threads, then ended ones). */
   threadUsage(): ThreadUsage[] {
     return this.executor.usage();
+  }
+
+  /**
+   * Writes the pool's usage table (its concurrency slots), then one row per thread, one `write` call per line.
+   */
+  override printUsage(write: (line: string) => void = console.log): void {
+    super.printUsage(write);
+    const rows = this.threadUsage().map((t) => [String(t.threadId), String(t.inFlight), String(t.executed), String(t.failed), String(Math.round(t.busyMs))]);
+    for (const line of formatTable(['thread', 'in flight', 'executed', 'failed', 'busy ms'], rows)) write(line);
   }
 
   /** Threads alive now. */
