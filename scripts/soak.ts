@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { LitePool } from '../src/index.js';
+import { ThreadPool } from '../src/threads/index.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
@@ -56,6 +57,7 @@ async function phase(name: string, tasks: number, body: (lp: LitePool) => Promis
 
 const N = 1_000_000 / scale;
 const F = 100_000 / scale;
+const T = 10_000 / scale;
 
 await phase(`${N.toLocaleString('en-US')} tasks through addTask() in groups`, N, async (lp) => {
   let done = 0;
@@ -110,6 +112,41 @@ await phase(`${F.toLocaleString('en-US')} tasks with timeouts and add timeouts t
   await Promise.all(runs);
   return done;
 });
+
+{
+  const name = `${(T).toLocaleString('en-US')} thread tasks, with crashes and timeouts among them`;
+  process.stdout.write(`${name.padEnd(48)} …`);
+  const tp = new ThreadPool({ maxThreads: 2, tasksPerThread: 4 });
+  const t0 = performance.now();
+  const tasks = new URL('../test/fixtures/thread-tasks.ts', import.meta.url);
+  let ok = 0;
+  let crashed = 0;
+  let timedOut = 0;
+  await tp.map(
+    Array.from({ length: T }, (_, i) => i),
+    async (i, _index, ctx) => {
+      try {
+        if (i % 500 === 1) await tp.task(tasks, 'exits', 1)(ctx);
+        else if (i % 500 === 2) await tp.run(tp.task(tasks, 'forever'), { timeout: 20 });
+        else await tp.task(tasks, 'double', i)(ctx);
+        ok++;
+      } catch (err) {
+        if ((err as Error).name === 'TaskTimeoutError') timedOut++;
+        else crashed++;
+      }
+    },
+  );
+  await tp.close();
+  const seconds = (performance.now() - t0) / 1000;
+  const heapDeltaMB = ((await settleHeap()) - baseline) / MB;
+  const left = leftovers();
+  // A crash or a timeout also ends the other tasks in flight on that thread (retryable ThreadTerminatedError).
+  const counted = ok + crashed + timedOut;
+  const passed = counted === T && timedOut === T / 500 && tp.threads === 0 && heapDeltaMB <= LIMIT_MB && left.length === 0;
+  if (!passed) failed = true;
+  rows.push({ phase: name, tasks: T, seconds, heapDeltaMB, handles: left.length === 0 ? 'none' : left.join(','), ok: passed });
+  process.stdout.write(`\r${name.padEnd(48)} ${passed ? 'ok' : `FAILED (ok ${ok}, crashed ${crashed}, timed out ${timedOut}, threads ${tp.threads})`}\n`);
+}
 
 process.stdout.write('a child process that uses and closes a pool exits by itself …');
 const childCode = [
