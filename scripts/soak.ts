@@ -122,27 +122,33 @@ await phase(`${F.toLocaleString('en-US')} tasks with timeouts and add timeouts t
   let ok = 0;
   let crashed = 0;
   let timedOut = 0;
+  const count = (err: unknown) => {
+    if ((err as Error).name === 'TaskTimeoutError') timedOut++;
+    else crashed++;
+  };
+  // Runaway tasks stopped by their timeout run beside the map, not nested in it: a member that awaited a
+  // nested task queued behind the whole input would hold its worker (the documented nested-submission case).
+  const runaways = Array.from({ length: T / 500 }, () => tp.run(tp.task(tasks, 'forever'), { timeout: 20 }).then(() => ok++, count));
   await tp.map(
-    Array.from({ length: T }, (_, i) => i),
+    Array.from({ length: T - T / 500 }, (_, i) => i),
     async (i, _index, ctx) => {
       try {
-        if (i % 500 === 1) await tp.task(tasks, 'exits', 1)(ctx);
-        else if (i % 500 === 2) await tp.run(tp.task(tasks, 'forever'), { timeout: 20 });
-        else await tp.task(tasks, 'double', i)(ctx);
+        await tp.task(tasks, i % 500 === 1 ? 'exits' : 'double', i % 500 === 1 ? 1 : i)(ctx);
         ok++;
       } catch (err) {
-        if ((err as Error).name === 'TaskTimeoutError') timedOut++;
-        else crashed++;
+        count(err);
       }
     },
   );
+  await Promise.all(runaways);
   await tp.close();
   const seconds = (performance.now() - t0) / 1000;
   const heapDeltaMB = ((await settleHeap()) - baseline) / MB;
   const left = leftovers();
-  // A crash or a timeout also ends the other tasks in flight on that thread (retryable ThreadTerminatedError).
+  // A crash or a timeout also ends the other tasks in flight on that thread (a retryable
+  // ThreadTerminatedError or the crash's error), so only the total is exact: every task settled once.
   const counted = ok + crashed + timedOut;
-  const passed = counted === T && timedOut === T / 500 && tp.threads === 0 && heapDeltaMB <= LIMIT_MB && left.length === 0;
+  const passed = counted === T && crashed >= T / 500 && tp.threads === 0 && heapDeltaMB <= LIMIT_MB && left.length === 0;
   if (!passed) failed = true;
   rows.push({ phase: name, tasks: T, seconds, heapDeltaMB, handles: left.length === 0 ? 'none' : left.join(','), ok: passed });
   process.stdout.write(`\r${name.padEnd(48)} ${passed ? 'ok' : `FAILED (ok ${ok}, crashed ${crashed}, timed out ${timedOut}, threads ${tp.threads})`}\n`);
