@@ -237,14 +237,17 @@ abstract class Batch<T, R> {
   };
 
   /** Lets go of the user's signal and closes the input if it was not read to its end. */
-  protected async release(): Promise<void> {
+  protected release(): void {
     this.unlink();
     if (this.exhausted) return;
     this.exhausted = true;
+    // Not awaited: an async input busy in a slow next() would make its return() wait, and the batch must
+    // still end at once. A failure of the input's own cleanup is not reported: the batch's outcome is.
     try {
-      await this.it.return?.();
+      const closing = this.it.return?.();
+      if (closing instanceof Promise) closing.catch(() => {});
     } catch {
-      // The input's own cleanup failed while the batch was already ending: the first error is the one reported.
+      // As above: the input's cleanup threw while the batch was already ending.
     }
   }
 }
@@ -279,11 +282,13 @@ class ArrayBatch<T, R> extends Batch<T, R> {
     if (this.failure !== undefined) {
       const reject = this.reject as (err: Error) => void;
       this.resolve = this.reject = undefined;
-      void this.release().then(() => reject(this.failure as Error));
+      this.release();
+      reject(this.failure as Error);
     } else if (this.drained) {
       const resolve = this.resolve;
       this.resolve = this.reject = undefined;
-      void this.release().then(() => resolve(this.results as R[] | PromiseSettledResult<R>[]));
+      this.release();
+      resolve(this.results as R[] | PromiseSettledResult<R>[]);
     }
   }
 }
@@ -355,9 +360,9 @@ class StreamBatch<T, R> extends Batch<T, R> {
     return new Promise((resolve) => (this.wake = resolve));
   }
 
-  async close(): Promise<void> {
+  close(): void {
     if (this.inFlight > 0) this.cancelAll(new AbortError(undefined, 'mapIterable() was closed before every result was read'));
-    await this.release();
+    this.release();
   }
 }
 
@@ -407,6 +412,6 @@ export async function* mapStream<T, R>(
       await batch.next();
     }
   } finally {
-    await batch.close();
+    batch.close();
   }
 }

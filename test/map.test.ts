@@ -133,3 +133,19 @@ test('mapIterable: a failure is thrown where it would be yielded; breaking early
   assert.deepEqual(ran, [1, 2, 3]);
   assert.deepEqual(aborted.sort(), [2, 3]);
 });
+
+test('map fails fast even when the async input is busy in a slow next()', async () => {
+  const lp = newPool(2, 2);
+  let release!: () => void;
+  const slow = new Promise<void>((r) => (release = r));
+  async function* input() {
+    yield 1;
+    yield 2;
+    await slow; // the input is stuck here when map() fails
+    yield 3;
+  }
+  const err = await rejection(lp.map(input(), (x) => { if (x === 2) throw new Error('two'); return x; }));
+  assert.equal(err.message, 'two');
+  release();
+  await lp.onIdle();
+});
