@@ -144,7 +144,14 @@ test('map fails fast even when the async input is busy in a slow next()', async 
     await slow; // the input is stuck here when map() fails
     yield 3;
   }
-  const err = await rejection(lp.map(input(), (x) => { if (x === 2) throw new Error('two'); return x; }));
+  // Item 2 fails a little later, while map() is waiting on the input's next() for item 3.
+  const err = await rejection(lp.map(input(), async (x) => {
+    if (x === 2) {
+      await new Promise((r) => setTimeout(r, 10));
+      throw new Error('two');
+    }
+    return x;
+  }));
   assert.equal(err.message, 'two');
   release();
   await lp.onIdle();
