@@ -8,7 +8,7 @@ import { describe } from './errors.js';
 /** Called after `errReload`'s retries with the last error, or `null` when a retry succeeded. */
 export type ErrReloadAfter = (err: Error | null) => unknown;
 
-/** The part of the pool a handle talks to. @internal */
+/** The part of the pool a handle talks to (internal wiring; not exported from the package). */
 export interface ReloadHost {
   reload(handle: ErrHandle, retries: number, after: ErrReloadAfter | undefined): Promise<Error | null>;
   lateReload(handle: ErrHandle): void;
@@ -26,7 +26,7 @@ export class ErrHandle {
   running: Promise<Error | null> | undefined = undefined;
   private readonly host: ReloadHost;
 
-  /** @internal */
+  /** Made by the pool for each `onError` call; not meant to be constructed by users. */
   constructor(host: ReloadHost, job: unknown, error: Error) {
     this.host = host;
     this.job = job;

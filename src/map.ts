@@ -31,7 +31,7 @@ export interface MapIterableOptions extends RunOptions {
   ordered?: boolean;
 }
 
-/** What a batch needs of the pool. @internal */
+/** What a batch needs of the pool (internal wiring; not exported from the package). */
 export interface BatchHost {
   readonly hasRoomNow: boolean;
   readonly workers: number;

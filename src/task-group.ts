@@ -14,7 +14,7 @@ export interface WaitOptions {
   timeout?: number;
 }
 
-/** The part of the pool a group talks to. @internal */
+/** The part of the pool a group talks to (internal wiring; not exported from the package). */
 export interface GroupHost {
   trackGroup(group: TaskGroup, waiting: boolean): void;
   newTaskOptionsFor(group: TaskGroup): TaskOptions<unknown, TaskGroup>;
@@ -44,7 +44,7 @@ export class TaskGroup {
   private waiters: Waiter[] = [];
   private readonly host: GroupHost;
 
-  /** @internal Made by `LitePool.newTaskGroup()`. */
+  /** Made by `LitePool.newTaskGroup()`; not meant to be constructed by users. */
   constructor(host: GroupHost, n: number) {
     this.host = host;
     this.remaining = validateInteger('newTaskGroup(n)', n, 0);

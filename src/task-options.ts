@@ -70,7 +70,7 @@ export class TaskOptions<T = unknown, G extends TaskGroup | undefined = TaskGrou
   /** @internal The pool that made these options. */
   readonly owner: object;
 
-  /** @internal Made by `lp.newTaskOptions()` or `tg.newTaskOptions()`. */
+  /** Made by `lp.newTaskOptions()` or `tg.newTaskOptions()`; not meant to be constructed by users. */
   constructor(owner: object, group: G) {
     this.owner = owner;
     this.group = group;

@@ -3,7 +3,7 @@
  * Every task shape runs through these steps once it has a worker.
  * @module
  */
-import { ErrHandle, type ErrReloadAfter, type ReloadHost } from '../err-handle.js';
+import { ErrHandle, type ErrReloadAfter } from '../err-handle.js';
 import { AbortError, PoolClosedError, TaskTimeoutError, describe, toError } from '../errors.js';
 import type { CallbackErrorInfo, CallbackName } from '../options.js';
 import { backoffDelay, retryableByDefault } from '../retry.js';
@@ -63,7 +63,7 @@ function warn(message: string, err: Error): void {
 }
 
 /** What happens to a task from its first attempt until it settles. */
-export abstract class TaskLifecycle extends Scheduler implements ReloadHost {
+export abstract class TaskLifecycle extends Scheduler {
   protected runAttempt(job: Job, worker: Worker, reload: ((ok: boolean, value: unknown) => void) | undefined): void {
     const ctx = new TaskContextImpl(job, worker, job.attempts + 1, reload);
     job.ctx = ctx;
