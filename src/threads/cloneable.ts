@@ -30,6 +30,13 @@ export function assertCloneable(value: unknown, path = 'input', seen = new Set<o
     return;
   }
   for (const key of Object.keys(value)) {
-    assertCloneable((value as Record<string, unknown>)[key], Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`, seen);
+    const at = Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`;
+    let member: unknown;
+    try {
+      member = (value as Record<string, unknown>)[key];
+    } catch (err) {
+      throw new TypeError(`${at} cannot be sent to a thread: reading it threw`, { cause: err });
+    }
+    assertCloneable(member, at, seen);
   }
 }
