@@ -102,7 +102,11 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
   /** Whether a new task may be admitted now; never ahead of callers already waiting for room. */
   protected hasRoom(): boolean {
     if (this.blocked > 0) return false;
-    if (this.queued < this.workerCount * this.opts.queueSize) return true;
+    return this.queued < this.workerCount * this.opts.queueSize || this.canStartNow();
+  }
+
+  /** Whether a task admitted now starts at once: a free worker, nobody ahead of it, not paused. */
+  private canStartNow(): boolean {
     return !this.paused && this.queued === 0 && this.gangs.length === 0 && this.idleCount() > 0;
   }
 
@@ -116,7 +120,7 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
     const spec = job.spec;
     spec.group?.taskAdmitted();
     if (spec.signal !== undefined && !spec.managed && job.extra?.abortListener === undefined) this.listen(job);
-    if (!this.paused && this.queued === 0 && this.gangs.length === 0 && this.idleCount() > 0) {
+    if (this.canStartNow()) {
       // Started at once from addTask()/run(), the task already runs in its adder's async context.
       this.start(this.takeIdle(), job, scoped);
     } else {
