@@ -297,8 +297,8 @@ export class LitePool extends TaskLifecycle {
 
   /**
    * Changes the number of workers, at once both ways: new workers start on waiting tasks; removed busy
-   * workers finish their task first. Each worker keeps its figures. A waiting gang larger than the new size
-   * is rejected with a `RangeError`.
+   * workers finish their task first, and no task starts until fewer than `workers` are busy. Each worker
+   * keeps its figures. A waiting gang larger than the new size is rejected with a `RangeError`.
    */
   resize(workers: number): void {
     this.setWorkerCount(validateInteger('resize(workers)', workers, 1));

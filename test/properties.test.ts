@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { newPool, type TaskContext } from '../src/index.js';
+import { turns } from './helpers.js';
 
 type Shape = 'ok' | 'throw' | 'reject' | 'throwString' | 'delayOk' | 'delayReject' | 'slow';
 
@@ -112,3 +113,164 @@ test('FIFO among equal priorities holds for any mix of workers and queue sizes',
     { numRuns: 40 },
   );
 });
+
+type Op =
+  | { k: 'run'; shape: Shape; delay: number; timeout?: number; retries?: number; abortAfter?: number; priority: number; honour: boolean }
+  | { k: 'add'; shape: Shape; delay: number; addTimeout?: number; reload?: number; honour: boolean }
+  | { k: 'gang'; size: number; shape: Shape; delay: number }
+  | { k: 'map'; n: number; failAt?: number; settle: boolean }
+  | { k: 'pause' }
+  | { k: 'resume' }
+  | { k: 'resize'; workers: number }
+  | { k: 'turns'; n: number };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ k: fc.constant('run' as const), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }), timeout: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }), retries: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }), abortAfter: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }), priority: fc.integer({ min: -1, max: 1 }), honour: fc.boolean() }, { requiredKeys: ['k', 'shape', 'delay', 'priority', 'honour'] }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('add' as const), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }), addTimeout: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }), reload: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }), honour: fc.boolean() }, { requiredKeys: ['k', 'shape', 'delay', 'honour'] }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('gang' as const), size: fc.integer({ min: 1, max: 4 }), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('map' as const), n: fc.integer({ min: 0, max: 6 }), failAt: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }), settle: fc.boolean() }, { requiredKeys: ['k', 'n', 'settle'] }) },
+  { weight: 1, arbitrary: fc.constant({ k: 'pause' as const }) },
+  { weight: 1, arbitrary: fc.constant({ k: 'resume' as const }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('resize' as const), workers: fc.integer({ min: 1, max: 4 }) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('turns' as const), n: fc.integer({ min: 0, max: 3 }) }) },
+);
+
+test('any interleaving of submissions, aborts, gangs, maps, pause, resize and close: the bound holds, nothing is lost or settled twice', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 0, max: 2 }),
+      fc.array(opArb, { minLength: 1, maxLength: 25 }),
+      fc.constantFrom<'graceful' | 'force' | 'timeout'>('graceful', 'force', 'timeout'),
+      interleaving,
+    ),
+    // PROP_RUNS=3000 for a longer search than CI's.
+    { numRuns: Number(process.env.PROP_RUNS ?? 150), includeErrorInReport: true },
+  );
+});
+
+/**
+ * Runs `ops` against a fresh pool, closes it as `closing` says, and checks what must hold whatever the
+ * interleaving: no task starts without a free worker or while paused, every promise the pool handed out
+ * settles, every admitted Go-style task completes exactly once, and the pool ends empty and closed.
+ */
+async function interleaving(workers: number, queueSize: number, ops: Op[], closing: 'graceful' | 'force' | 'timeout'): Promise<void> {
+  const lp = newPool(workers, queueSize);
+  let executing = 0;
+  const violations: string[] = [];
+  const tg = lp.newTaskGroup(0);
+  // Every promise the pool handed out, and how often each Go-style task ran its callbacks.
+  const promises: Promise<unknown>[] = [];
+  let unsettled = 0;
+  const goTasks: { admitted: boolean; completes: number; outcomes: number }[] = [];
+  let paused = false;
+  const track = (p: Promise<unknown>, onOk?: () => void) => {
+    unsettled++;
+    promises.push(
+      p.then(
+        () => {
+          unsettled--;
+          onOk?.();
+        },
+        () => {
+          unsettled--;
+        },
+      ),
+    );
+  };
+  const instrument = (shape: Shape, delay: number, honour: boolean, reloads = false) => {
+    const inner = body(shape, delay);
+    return async (ctx: TaskContext) => {
+      // A task about to start (or a policy retry back from its backoff) must have found a free worker:
+      // fewer others executing than workers, and the pool not paused. An errReload attempt is not a
+      // start: it goes on on the worker its task holds, even after a resize() down or a pause().
+      if (!reloads || ctx.attempt === 1) {
+        if (executing >= lp.workers) violations.push(`started with ${executing} executing and ${lp.workers} workers`);
+        if (paused) violations.push(`attempt ${ctx.attempt} started while paused`);
+      }
+      executing++;
+      try {
+        if (honour && shape === 'slow') {
+          return await Promise.race([inner(ctx), new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)))]);
+        }
+        return await inner(ctx);
+      } finally {
+        executing--;
+      }
+    };
+  };
+  const goTask = (shape: Shape, delay: number, honour: boolean, reload?: number) => {
+    const rec = { admitted: false, completes: 0, outcomes: 0 };
+    goTasks.push(rec);
+    const opt = tg.newTaskOptions().setTask(instrument(shape, delay, honour, reload !== undefined))
+      .setOnSuccess(() => { rec.outcomes++; })
+      .setOnComplete(() => { rec.completes++; });
+    if (reload !== undefined) opt.setOnError((h) => { rec.outcomes++; return h.errReload(reload); });
+    else opt.setOnError(() => { rec.outcomes++; });
+    return { rec, opt };
+  };
+  for (const op of ops) {
+    switch (op.k) {
+      case 'run': {
+        const ac = op.abortAfter === undefined ? undefined : new AbortController();
+        track(lp.run(instrument(op.shape, op.delay, op.honour), { timeout: op.timeout, retry: op.retries === undefined ? undefined : { retries: op.retries, minDelay: 0, maxDelay: 1 }, priority: op.priority, signal: ac?.signal }));
+        if (ac !== undefined) void turns(op.abortAfter as number).then(() => ac.abort());
+        break;
+      }
+      case 'add': {
+        const { rec, opt } = goTask(op.shape, op.delay, op.honour, op.reload);
+        if (op.addTimeout !== undefined) opt.setAddTimeout(op.addTimeout);
+        track(lp.addTask(opt), () => { rec.admitted = true; });
+        break;
+      }
+      case 'gang': {
+        const members = Array.from({ length: op.size }, () => goTask(op.shape, op.delay, false));
+        track(lp.addTaskGroup(...members.map((m) => m.opt)), () => { for (const m of members) m.rec.admitted = true; });
+        break;
+      }
+      case 'map': {
+        const fn = instrument('delayOk', 1, true);
+        track(lp.map(Array.from({ length: op.n }, (_, i) => i), async (i, _index, ctx) => {
+          await fn(ctx);
+          if (i === op.failAt) throw new Error(`item ${i}`);
+          return i;
+        }, { settle: op.settle }));
+        break;
+      }
+      case 'pause':
+        lp.pause();
+        paused = true;
+        break;
+      case 'resume':
+        // Tasks start synchronously inside resume().
+        paused = false;
+        lp.resume();
+        break;
+      case 'resize':
+        lp.resize(op.workers);
+        break;
+      case 'turns':
+        await turns(op.n);
+        break;
+    }
+  }
+  paused = false;
+  lp.resume();
+  await (closing === 'graceful' ? lp.close() : closing === 'force' ? lp.close({ force: true }) : lp.close({ timeout: 2 }));
+  // A generous bound: a promise still pending after this is lost, not slow.
+  let hung = false;
+  const deadline = new Promise<void>((resolve) => setTimeout(() => { hung = true; resolve(); }, 2000).unref());
+  await Promise.race([Promise.all(promises), deadline]);
+  assert.equal(hung, false, `${unsettled} of ${promises.length} promises left pending`);
+  // Functions that ignored their signal or outlived a timeout may still be running: let them return.
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(violations, []);
+  assert.equal(executing, 0);
+  for (const [i, t] of goTasks.entries()) {
+    assert.ok(t.completes <= 1 && t.outcomes <= 1, `Go-style task ${i}: ${t.completes} completes, ${t.outcomes} outcomes`);
+    if (t.admitted) assert.equal(t.completes, 1, `admitted Go-style task ${i} never completed`);
+  }
+  const u = lp.usage();
+  assert.deepEqual([u.running, u.waiting, u.blocked, u.backoff], [0, 0, 0, 0]);
+  assert.equal(lp.state, 'closed');
+}

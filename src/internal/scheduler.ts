@@ -86,9 +86,14 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
     return w;
   }
 
-  /** Free workers, counting those not made yet (beyond the first EAGER_WORKERS, workers are made on demand). */
+  /**
+   * How many tasks may start now: free workers, counting those not made yet (beyond the first EAGER_WORKERS,
+   * workers are made on demand), but never more than `workerCount - busy`. After `resize()` down, removed
+   * workers still finishing a task count as busy, so the kept ones wait for them: the bound is `workers` task
+   * functions at once, whichever workers run them.
+   */
   protected idleCount(): number {
-    return this.idle.length + Math.max(0, this.workerCount - this.workerList.length);
+    return Math.min(this.idle.length + Math.max(0, this.workerCount - this.workerList.length), this.workerCount - this.busy);
   }
 
   protected takeIdle(): Worker {
@@ -272,7 +277,7 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
     try {
       const capacity = this.workerCount * this.opts.queueSize;
       for (;;) {
-        if (this.paused || this.forced || this.idleCount() === 0) break;
+        if (this.paused || this.forced || this.idleCount() <= 0) break;
         const gang = this.gangs.peek();
         if (gang !== undefined) {
           // A waiting gang reserves the workers that free up, ahead of queued tasks.
