@@ -283,9 +283,12 @@ export class LitePool extends TaskLifecycle {
     return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Stops starting tasks; running ones go on, and admission into the waiting room goes on. */
+  /**
+   * Stops starting tasks; running ones go on, and admission into the waiting room goes on. No effect once
+   * `close()` was called: a graceful close runs what was admitted, so it un-pauses and stays un-paused.
+   */
   pause(): void {
-    this.paused = true;
+    if (this.lifecycle === 'open') this.paused = true;
   }
 
   /** Starts tasks again after `pause()`. */

@@ -125,3 +125,22 @@ test('await using / Symbol.asyncDispose closes the pool', async () => {
   assert.equal(lp.state, 'closed');
   assert.equal(await r, 5);
 });
+
+test('pause() after close() has no effect: a graceful close still runs what was admitted', async () => {
+  const lp = newPool(1, 5);
+  const g = gate();
+  const ran: number[] = [];
+  const first = lp.run(async () => {
+    await g.promise;
+    ran.push(1);
+  });
+  const second = lp.run(() => ran.push(2));
+  const closed = lp.close();
+  lp.pause();
+  assert.equal(lp.isPaused, false);
+  g.open();
+  await Promise.all([first, second]);
+  assert.deepEqual(ran, [1, 2]);
+  await closed;
+  assert.equal(lp.state, 'closed');
+});

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { newPool, type TaskContext } from '../src/index.js';
-import { turns } from './helpers.js';
+import { flush, turns } from './helpers.js';
 
 type Shape = 'ok' | 'throw' | 'reject' | 'throwString' | 'delayOk' | 'delayReject' | 'slow';
 
@@ -30,6 +30,30 @@ function body(shape: Shape, delay: number): (ctx: TaskContext) => unknown {
   }
 }
 
+/**
+ * Counts the task functions executing now; `returned()` resolves once none is (functions that timed out or
+ * ignored a forced close's abort return later than their task settles).
+ */
+class Executing {
+  now = 0;
+  private waiters: (() => void)[] = [];
+
+  enter(): number {
+    return ++this.now;
+  }
+
+  leave(): void {
+    if (--this.now > 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  returned(): Promise<void> {
+    return this.now === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
 test('never more than `workers` task functions execute at once; every task settles exactly once', async () => {
   await fc.assert(
     fc.asyncProperty(
@@ -38,7 +62,7 @@ test('never more than `workers` task functions execute at once; every task settl
       fc.array(taskArb, { minLength: 1, maxLength: 30 }),
       async (workers, queueSize, tasks) => {
         const lp = newPool(workers, queueSize);
-        let executing = 0;
+        const executing = new Executing();
         let peak = 0;
         const counts = tasks.map(() => ({ completes: 0, outcomes: 0, settled: 0 }));
         const tg = lp.newTaskGroup(0);
@@ -46,12 +70,11 @@ test('never more than `workers` task functions execute at once; every task settl
         for (const [i, t] of tasks.entries()) {
           const inner = body(t.shape, t.delay);
           const fn = async (ctx: TaskContext) => {
-            executing++;
-            peak = Math.max(peak, executing);
+            peak = Math.max(peak, executing.enter());
             try {
               return await inner(ctx);
             } finally {
-              executing--;
+              executing.leave();
             }
           };
           if (t.viaRun) {
@@ -77,11 +100,11 @@ test('never more than `workers` task functions execute at once; every task settl
         await Promise.all(adds);
         await lp.onIdle();
         await tg.wait();
-        // Timed-out functions may still be running: let them return before the last check.
-        await new Promise((r) => setTimeout(r, 10));
         await lp.close();
+        // Timed-out functions may still be running: wait for them to return and for the pool to see it.
+        await executing.returned();
+        await flush();
         assert.ok(peak <= workers, `peak ${peak} > workers ${workers}`);
-        assert.equal(executing, 0);
         for (const [i, t] of tasks.entries()) {
           const c = counts[i] as (typeof counts)[number];
           if (t.viaRun) assert.equal(c.settled, 1, `run task ${i} settled ${c.settled} times`);
@@ -96,7 +119,7 @@ test('never more than `workers` task functions execute at once; every task settl
         assert.equal(u.waiting, 0);
       },
     ),
-    { numRuns: 60 },
+    { numRuns: 60, includeErrorInReport: true },
   );
 });
 
@@ -119,6 +142,9 @@ type Op =
   | { k: 'add'; shape: Shape; delay: number; addTimeout?: number; reload?: number; honour: boolean }
   | { k: 'gang'; size: number; shape: Shape; delay: number }
   | { k: 'map'; n: number; failAt?: number; settle: boolean }
+  | { k: 'iter'; n: number; failAt?: number; take: number; ordered: boolean }
+  | { k: 'tryRun'; shape: Shape; delay: number }
+  | { k: 'close'; force: boolean }
   | { k: 'pause' }
   | { k: 'resume' }
   | { k: 'resize'; workers: number }
@@ -129,13 +155,16 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ k: fc.constant('add' as const), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }), addTimeout: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }), reload: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }), honour: fc.boolean() }, { requiredKeys: ['k', 'shape', 'delay', 'honour'] }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('gang' as const), size: fc.integer({ min: 1, max: 4 }), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('map' as const), n: fc.integer({ min: 0, max: 6 }), failAt: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }), settle: fc.boolean() }, { requiredKeys: ['k', 'n', 'settle'] }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('iter' as const), n: fc.integer({ min: 0, max: 6 }), failAt: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }), take: fc.integer({ min: 0, max: 6 }), ordered: fc.boolean() }, { requiredKeys: ['k', 'n', 'take', 'ordered'] }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('tryRun' as const), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }) }) },
   { weight: 1, arbitrary: fc.constant({ k: 'pause' as const }) },
   { weight: 1, arbitrary: fc.constant({ k: 'resume' as const }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('resize' as const), workers: fc.integer({ min: 1, max: 4 }) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('turns' as const), n: fc.integer({ min: 0, max: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('close' as const), force: fc.boolean() }) },
 );
 
-test('any interleaving of submissions, aborts, gangs, maps, pause, resize and close: the bound holds, nothing is lost or settled twice', async () => {
+test('any interleaving of submissions, aborts, gangs, maps, streams, pause, resize and close: the bound holds, nothing is lost or settled twice', async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.integer({ min: 1, max: 3 }),
@@ -156,7 +185,7 @@ test('any interleaving of submissions, aborts, gangs, maps, pause, resize and cl
  */
 async function interleaving(workers: number, queueSize: number, ops: Op[], closing: 'graceful' | 'force' | 'timeout'): Promise<void> {
   const lp = newPool(workers, queueSize);
-  let executing = 0;
+  const executing = new Executing();
   const violations: string[] = [];
   const tg = lp.newTaskGroup(0);
   // Every promise the pool handed out, and how often each Go-style task ran its callbacks.
@@ -164,6 +193,7 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
   let unsettled = 0;
   const goTasks: { admitted: boolean; completes: number; outcomes: number }[] = [];
   let paused = false;
+  let closed = false;
   const track = (p: Promise<unknown>, onOk?: () => void) => {
     unsettled++;
     promises.push(
@@ -185,17 +215,17 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
       // fewer others executing than workers, and the pool not paused. An errReload attempt is not a
       // start: it goes on on the worker its task holds, even after a resize() down or a pause().
       if (!reloads || ctx.attempt === 1) {
-        if (executing >= lp.workers) violations.push(`started with ${executing} executing and ${lp.workers} workers`);
+        if (executing.now >= lp.workers) violations.push(`started with ${executing.now} executing and ${lp.workers} workers`);
         if (paused) violations.push(`attempt ${ctx.attempt} started while paused`);
       }
-      executing++;
+      executing.enter();
       try {
         if (honour && shape === 'slow') {
           return await Promise.race([inner(ctx), new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)))]);
         }
         return await inner(ctx);
       } finally {
-        executing--;
+        executing.leave();
       }
     };
   };
@@ -237,9 +267,35 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
         }, { settle: op.settle }));
         break;
       }
+      case 'iter': {
+        const fn = instrument('delayOk', 1, true);
+        const results = lp.mapIterable(Array.from({ length: op.n }, (_, i) => i), async (i, _index, ctx) => {
+          await fn(ctx);
+          if (i === op.failAt) throw new Error(`item ${i}`);
+          return i;
+        }, { ordered: op.ordered });
+        // A consumer that stops early (break) or reads to the end; either way the stream must end.
+        track((async () => {
+          let seen = 0;
+          for await (const _ of results) if (++seen >= op.take) break;
+        })());
+        break;
+      }
+      case 'tryRun': {
+        const p = lp.tryRun(instrument(op.shape, op.delay, false));
+        if (p !== undefined) track(p);
+        break;
+      }
+      case 'close':
+        // Not awaited: what comes after it must be refused, and the close at the end joins this one. Closing
+        // un-pauses the pool for good.
+        closed = true;
+        paused = false;
+        track(op.force ? lp.close({ force: true }) : lp.close());
+        break;
       case 'pause':
         lp.pause();
-        paused = true;
+        paused = !closed;
         break;
       case 'resume':
         // Tasks start synchronously inside resume().
@@ -255,17 +311,14 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
     }
   }
   paused = false;
-  lp.resume();
   await (closing === 'graceful' ? lp.close() : closing === 'force' ? lp.close({ force: true }) : lp.close({ timeout: 2 }));
-  // A generous bound: a promise still pending after this is lost, not slow.
+  // Every promise settles, every admitted task finishes (a forced close does not wait for running ones), and
+  // every function returns. A generous bound: whatever is still pending after it is lost, not slow.
   let hung = false;
   const deadline = new Promise<void>((resolve) => setTimeout(() => { hung = true; resolve(); }, 2000).unref());
-  await Promise.race([Promise.all(promises), deadline]);
-  assert.equal(hung, false, `${unsettled} of ${promises.length} promises left pending`);
-  // Functions that ignored their signal or outlived a timeout may still be running: let them return.
-  await new Promise((r) => setTimeout(r, 10));
+  await Promise.race([Promise.all(promises).then(() => lp.onIdle()).then(() => executing.returned()).then(flush), deadline]);
+  assert.equal(hung, false, `${unsettled} of ${promises.length} promises left pending, ${executing.now} functions executing`);
   assert.deepEqual(violations, []);
-  assert.equal(executing, 0);
   for (const [i, t] of goTasks.entries()) {
     assert.ok(t.completes <= 1 && t.outcomes <= 1, `Go-style task ${i}: ${t.completes} completes, ${t.outcomes} outcomes`);
     if (t.admitted) assert.equal(t.completes, 1, `admitted Go-style task ${i} never completed`);
