@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { newPool, type TaskContext } from '../src/index.js';
+import { limit, newPool, type TaskContext } from '../src/index.js';
 import { flush, turns } from './helpers.js';
 
 type Shape = 'ok' | 'throw' | 'reject' | 'throwString' | 'delayOk' | 'delayReject' | 'slow';
@@ -327,3 +327,47 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
   assert.deepEqual([u.running, u.waiting, u.blocked, u.backoff], [0, 0, 0, 0]);
   assert.equal(lp.state, 'closed');
 }
+
+type LimitOp = { k: 'call'; shape: Shape; delay: number } | { k: 'concurrency'; value: number } | { k: 'clear' } | { k: 'turns'; n: number };
+
+const limitOpArb: fc.Arbitrary<LimitOp> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ k: fc.constant('call' as const), shape: shapeArb, delay: fc.integer({ min: 0, max: 2 }) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('concurrency' as const), value: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.constant(Number.POSITIVE_INFINITY)) }) },
+  { weight: 1, arbitrary: fc.constant({ k: 'clear' as const }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('turns' as const), n: fc.integer({ min: 0, max: 3 }) }) },
+);
+
+test('limit(): whatever the calls, concurrency changes and clears, a function starts only below the limit and every call settles', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.array(limitOpArb, { minLength: 1, maxLength: 30 }), async (initial, ops) => {
+      const l = limit({ concurrency: initial, rejectOnClear: true });
+      const executing = new Executing();
+      const violations: string[] = [];
+      const calls: Promise<unknown>[] = [];
+      for (const op of ops) {
+        if (op.k === 'call') {
+          const inner = body(op.shape, op.delay);
+          calls.push(
+            l(async () => {
+              if (executing.now >= l.concurrency) violations.push(`started with ${executing.now} running at concurrency ${l.concurrency}`);
+              executing.enter();
+              try {
+                return await inner(undefined as never);
+              } finally {
+                executing.leave();
+              }
+            }).catch(() => undefined),
+          );
+        } else if (op.k === 'concurrency') l.concurrency = op.value;
+        else if (op.k === 'clear') l.clearQueue();
+        else await turns(op.n);
+      }
+      await Promise.all(calls);
+      await executing.returned();
+      await flush();
+      assert.deepEqual(violations, []);
+      assert.deepEqual([l.activeCount, l.pendingCount], [0, 0]);
+    }),
+    { numRuns: 100, includeErrorInReport: true },
+  );
+});
