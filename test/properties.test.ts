@@ -368,6 +368,6 @@ test('limit(): whatever the calls, concurrency changes and clears, a function st
       assert.deepEqual(violations, []);
       assert.deepEqual([l.activeCount, l.pendingCount], [0, 0]);
     }),
-    { numRuns: 100, includeErrorInReport: true },
+    { numRuns: Number(process.env.PROP_RUNS ?? 100), includeErrorInReport: true },
   );
 });
