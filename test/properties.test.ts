@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { limit, newPool, type TaskContext } from '../src/index.js';
+import { AddTimeoutError, limit, newPool, type TaskContext } from '../src/index.js';
 import { flush, turns } from './helpers.js';
 
 type Shape = 'ok' | 'throw' | 'reject' | 'throwString' | 'delayOk' | 'delayReject' | 'slow';
@@ -139,7 +139,7 @@ test('FIFO among equal priorities holds for any mix of workers and queue sizes',
 
 type Op =
   | { k: 'run'; shape: Shape; delay: number; timeout?: number; retries?: number; abortAfter?: number; priority: number; honour: boolean }
-  | { k: 'add'; shape: Shape; delay: number; addTimeout?: number; reload?: number; honour: boolean }
+  | { k: 'add'; shape: Shape; delay: number; addTimeout?: number; reload?: number; timeout?: number; abortAfter?: number; honour: boolean }
   | { k: 'gang'; size: number; shape: Shape; delay: number }
   | { k: 'map'; n: number; failAt?: number; settle: boolean }
   | { k: 'iter'; n: number; failAt?: number; take: number; ordered: boolean }
@@ -152,7 +152,7 @@ type Op =
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ k: fc.constant('run' as const), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }), timeout: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }), retries: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }), abortAfter: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }), priority: fc.integer({ min: -1, max: 1 }), honour: fc.boolean() }, { requiredKeys: ['k', 'shape', 'delay', 'priority', 'honour'] }) },
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('add' as const), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }), addTimeout: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }), reload: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }), honour: fc.boolean() }, { requiredKeys: ['k', 'shape', 'delay', 'honour'] }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('add' as const), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }), addTimeout: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }), reload: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }), timeout: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }), abortAfter: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }), honour: fc.boolean() }, { requiredKeys: ['k', 'shape', 'delay', 'honour'] }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('gang' as const), size: fc.integer({ min: 1, max: 4 }), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('map' as const), n: fc.integer({ min: 0, max: 6 }), failAt: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }), settle: fc.boolean() }, { requiredKeys: ['k', 'n', 'settle'] }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('iter' as const), n: fc.integer({ min: 0, max: 6 }), failAt: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }), take: fc.integer({ min: 0, max: 6 }), ordered: fc.boolean() }, { requiredKeys: ['k', 'n', 'take', 'ordered'] }) },
@@ -194,7 +194,7 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
   const goTasks: { admitted: boolean; completes: number; outcomes: number }[] = [];
   let paused = false;
   let closed = false;
-  const track = (p: Promise<unknown>, onOk?: () => void) => {
+  const track = (p: Promise<unknown>, onOk?: () => void, onFail?: (err: unknown) => void) => {
     unsettled++;
     promises.push(
       p.then(
@@ -202,8 +202,9 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
           unsettled--;
           onOk?.();
         },
-        () => {
+        (err: unknown) => {
           unsettled--;
+          onFail?.(err);
         },
       ),
     );
@@ -229,15 +230,27 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
       }
     };
   };
+  // Go-style tasks follow the Go README's pattern: the group counts each task once, auto-done marks it on
+  // success, the error handler (after its errReload retries) on failure, the adder when it is refused.
   const goTask = (shape: Shape, delay: number, honour: boolean, reload?: number) => {
     const rec = { admitted: false, completes: 0, outcomes: 0 };
     goTasks.push(rec);
-    const opt = tg.newTaskOptions().setTask(instrument(shape, delay, honour, reload !== undefined))
+    tg.add(1);
+    const opt = tg.newTaskOptions().setTask(instrument(shape, delay, honour, reload !== undefined)).setAutoDone()
       .setOnSuccess(() => { rec.outcomes++; })
-      .setOnComplete(() => { rec.completes++; });
-    if (reload !== undefined) opt.setOnError((h) => { rec.outcomes++; return h.errReload(reload); });
-    else opt.setOnError(() => { rec.outcomes++; });
+      .setOnComplete(() => { rec.completes++; })
+      .setOnError((h, g) => {
+        rec.outcomes++;
+        if (g !== tg) violations.push('onError received another group');
+        if (reload === undefined) g.done();
+        else return h.errReload(reload, (err) => { if (err !== null) g.done(); });
+        return undefined;
+      });
     return { rec, opt };
+  };
+  const refused = (err: unknown) => {
+    // An add timeout marks an auto-done task done itself; any other refusal leaves it to the adder.
+    if (!(err instanceof AddTimeoutError)) tg.done();
   };
   for (const op of ops) {
     switch (op.k) {
@@ -250,12 +263,16 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
       case 'add': {
         const { rec, opt } = goTask(op.shape, op.delay, op.honour, op.reload);
         if (op.addTimeout !== undefined) opt.setAddTimeout(op.addTimeout);
-        track(lp.addTask(opt), () => { rec.admitted = true; });
+        if (op.timeout !== undefined) opt.setTimeout(op.timeout);
+        const ac = op.abortAfter === undefined ? undefined : new AbortController();
+        if (ac !== undefined) opt.setSignal(ac.signal);
+        track(lp.addTask(opt), () => { rec.admitted = true; }, refused);
+        if (ac !== undefined) void turns(op.abortAfter as number).then(() => ac.abort());
         break;
       }
       case 'gang': {
         const members = Array.from({ length: op.size }, () => goTask(op.shape, op.delay, false));
-        track(lp.addTaskGroup(...members.map((m) => m.opt)), () => { for (const m of members) m.rec.admitted = true; });
+        track(lp.addTaskGroup(...members.map((m) => m.opt)), () => { for (const m of members) m.rec.admitted = true; }, () => { for (let i = 0; i < members.length; i++) tg.done(); });
         break;
       }
       case 'map': {
@@ -316,14 +333,17 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
   // every function returns. A generous bound: whatever is still pending after it is lost, not slow.
   let hung = false;
   const deadline = new Promise<void>((resolve) => setTimeout(() => { hung = true; resolve(); }, 2000).unref());
-  await Promise.race([Promise.all(promises).then(() => lp.onIdle()).then(() => executing.returned()).then(flush), deadline]);
+  await Promise.race([Promise.all(promises).then(() => lp.onIdle()).then(() => tg.wait()).then(() => executing.returned()).then(flush), deadline]);
   assert.equal(hung, false, `${unsettled} of ${promises.length} promises left pending, ${executing.now} functions executing`);
   assert.deepEqual(violations, []);
   for (const [i, t] of goTasks.entries()) {
     assert.ok(t.completes <= 1 && t.outcomes <= 1, `Go-style task ${i}: ${t.completes} completes, ${t.outcomes} outcomes`);
     if (t.admitted) assert.equal(t.completes, 1, `admitted Go-style task ${i} never completed`);
   }
+  // Each Go-style task was marked done exactly once, by auto-done, its handler or its adder.
+  assert.equal(tg.count, 0);
   const u = lp.usage();
+  assert.equal(u.callbackErrors, 0, 'a callback failed (a done() past zero, say)');
   assert.deepEqual([u.running, u.waiting, u.blocked, u.backoff], [0, 0, 0, 0]);
   assert.equal(lp.state, 'closed');
 }
