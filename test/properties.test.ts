@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { AddTimeoutError, limit, newPool, type TaskContext } from '../src/index.js';
 import { flush, turns } from './helpers.js';
+import { ThreadPool } from '../src/threads/index.js';
 
 type Shape = 'ok' | 'throw' | 'reject' | 'throwString' | 'delayOk' | 'delayReject' | 'slow';
 
@@ -389,5 +390,80 @@ test('limit(): whatever the calls, concurrency changes and clears, a function st
       assert.deepEqual([l.activeCount, l.pendingCount], [0, 0]);
     }),
     { numRuns: Number(process.env.PROP_RUNS ?? 100), includeErrorInReport: true },
+  );
+});
+
+type ThreadOp =
+  | { k: 'ok'; x: number; ms: number }
+  | { k: 'throw' }
+  | { k: 'exit' }
+  | { k: 'runaway'; timeout: number }
+  | { k: 'abort'; after: number }
+  | { k: 'turns'; n: number };
+
+const threadOpArb: fc.Arbitrary<ThreadOp> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ k: fc.constant('ok' as const), x: fc.integer({ min: 0, max: 100 }), ms: fc.integer({ min: 0, max: 3 }) }) },
+  { weight: 1, arbitrary: fc.constant({ k: 'throw' as const }) },
+  { weight: 1, arbitrary: fc.constant({ k: 'exit' as const }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('runaway' as const), timeout: fc.integer({ min: 5, max: 20 }) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('abort' as const), after: fc.integer({ min: 0, max: 3 }) }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('turns' as const), n: fc.integer({ min: 0, max: 3 }) }) },
+);
+
+test('ThreadPool: any mix of results, throws, exits, runaways stopped by a timeout and aborts settles every task with the right outcome and leaves no thread', async () => {
+  const tasks = new URL('./fixtures/thread-tasks.ts', import.meta.url);
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 2 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.array(threadOpArb, { minLength: 1, maxLength: 12 }),
+      fc.boolean(),
+      async (maxThreads, tasksPerThread, ops, force) => {
+        const tp = new ThreadPool({ maxThreads, tasksPerThread });
+        const outcomes: Promise<string>[] = [];
+        const expected: RegExp[] = [];
+        // A task may fail for a neighbour only when something ends threads: a crash, or a timeout, abort or
+        // forced close (which end the thread, and the other tasks in flight on it). Only a forced close
+        // fails tasks with PoolClosedError.
+        const endsThreads = ops.some((op) => op.k === 'exit' || op.k === 'runaway' || op.k === 'abort');
+        const collateral = [...(endsThreads ? ['ThreadCrashError'] : []), ...(endsThreads || force ? ['ThreadTerminatedError'] : []), ...(force ? ['PoolClosedError'] : [])];
+        const expect = (p: Promise<unknown>, ok: unknown, failures: RegExp) => {
+          expected.push(new RegExp(`^(${['ok', failures.source, ...collateral].join('|')})$`));
+          outcomes.push(p.then((v) => (v === ok ? 'ok' : `wrong value ${String(v)}`), (e: Error) => e.name));
+        };
+        for (const op of ops) {
+          switch (op.k) {
+            case 'ok':
+              expect(tp.runTask(tasks, 'slowDouble', { x: op.x, ms: op.ms }), op.x * 2, /never/);
+              break;
+            case 'throw':
+              expect(tp.runTask(tasks, 'throwsError', 'boom'), undefined, /RangeError/);
+              break;
+            case 'exit':
+              expect(tp.runTask(tasks, 'exits', 3), undefined, /ThreadCrashError/);
+              break;
+            case 'runaway':
+              expect(tp.runTask(tasks, 'forever', undefined, { timeout: op.timeout }), undefined, /TaskTimeoutError/);
+              break;
+            case 'abort': {
+              const ac = new AbortController();
+              expect(tp.runTask(tasks, 'forever', undefined, { signal: ac.signal }), undefined, /AbortError/);
+              void turns(op.after).then(() => ac.abort());
+              break;
+            }
+            case 'turns':
+              await turns(op.n);
+              break;
+          }
+        }
+        // Runaways without a timeout are all aborted, so a graceful close ends too.
+        await tp.close(force ? { force: true } : undefined);
+        const got = await Promise.all(outcomes);
+        for (const [i, o] of got.entries()) assert.match(o, expected[i] as RegExp, `task ${i} (${JSON.stringify(ops.filter((op) => op.k !== 'turns')[i])}): ${o}`);
+        assert.equal(tp.threads, 0);
+        assert.equal(tp.running, 0);
+      },
+    ),
+    { numRuns: Number(process.env.PROP_RUNS ?? 12), includeErrorInReport: true },
   );
 });
