@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { AddTimeoutError, limit, newPool, type TaskContext } from '../src/index.js';
+import { AddTimeoutError, limit, newPool, type ErrHandle, type TaskContext, type TaskGroup } from '../src/index.js';
 import { flush, turns } from './helpers.js';
 import { ThreadPool } from '../src/threads/index.js';
 
@@ -138,9 +138,17 @@ test('FIFO among equal priorities holds for any mix of workers and queue sizes',
   );
 });
 
+interface GoTask {
+  admitted: boolean;
+  completes: number;
+  outcomes: number;
+  inCallbacks: number;
+}
+
 type Op =
   | { k: 'run'; shape: Shape; delay: number; timeout?: number; retries?: number; abortAfter?: number; priority: number; honour: boolean }
-  | { k: 'add'; shape: Shape; delay: number; addTimeout?: number; reload?: number; timeout?: number; abortAfter?: number; honour: boolean }
+  | { k: 'add'; shape: Shape; delay: number; addTimeout?: number; reload?: number; timeout?: number; abortAfter?: number; honour: boolean; cbTurns: number }
+  | { k: 'wait' }
   | { k: 'gang'; size: number; shape: Shape; delay: number }
   | { k: 'map'; n: number; failAt?: number; settle: boolean }
   | { k: 'iter'; n: number; failAt?: number; take: number; ordered: boolean }
@@ -153,7 +161,8 @@ type Op =
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ k: fc.constant('run' as const), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }), timeout: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }), retries: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }), abortAfter: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }), priority: fc.integer({ min: -1, max: 1 }), honour: fc.boolean() }, { requiredKeys: ['k', 'shape', 'delay', 'priority', 'honour'] }) },
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('add' as const), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }), addTimeout: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }), reload: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }), timeout: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }), abortAfter: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }), honour: fc.boolean() }, { requiredKeys: ['k', 'shape', 'delay', 'honour'] }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('add' as const), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }), addTimeout: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }), reload: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }), timeout: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }), abortAfter: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }), honour: fc.boolean(), cbTurns: fc.integer({ min: 0, max: 2 }) }, { requiredKeys: ['k', 'shape', 'delay', 'honour', 'cbTurns'] }) },
+  { weight: 1, arbitrary: fc.constant({ k: 'wait' as const }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('gang' as const), size: fc.integer({ min: 1, max: 4 }), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('map' as const), n: fc.integer({ min: 0, max: 6 }), failAt: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }), settle: fc.boolean() }, { requiredKeys: ['k', 'n', 'settle'] }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('iter' as const), n: fc.integer({ min: 0, max: 6 }), failAt: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }), take: fc.integer({ min: 0, max: 6 }), ordered: fc.boolean() }, { requiredKeys: ['k', 'n', 'take', 'ordered'] }) },
@@ -192,7 +201,7 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
   // Every promise the pool handed out, and how often each Go-style task ran its callbacks.
   const promises: Promise<unknown>[] = [];
   let unsettled = 0;
-  const goTasks: { admitted: boolean; completes: number; outcomes: number }[] = [];
+  const goTasks: GoTask[] = [];
   let paused = false;
   let closed = false;
   const track = (p: Promise<unknown>, onOk?: () => void, onFail?: (err: unknown) => void) => {
@@ -233,20 +242,27 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
   };
   // Go-style tasks follow the Go README's pattern: the group counts each task once, auto-done marks it on
   // success, the error handler (after its errReload retries) on failure, the adder when it is refused.
-  const goTask = (shape: Shape, delay: number, honour: boolean, reload?: number) => {
-    const rec = { admitted: false, completes: 0, outcomes: 0 };
+  // Callbacks that take `cbTurns` turns of the event loop (synchronous with 0); `rec.inCallbacks` counts
+  // those of a task still running.
+  const callback = <A extends unknown[]>(rec: GoTask, cbTurns: number, fn: (...args: A) => unknown) => (...args: A): unknown => {
+    if (cbTurns === 0) return fn(...args);
+    rec.inCallbacks++;
+    return turns(cbTurns).then(() => fn(...args)).finally(() => rec.inCallbacks--);
+  };
+  const goTask = (shape: Shape, delay: number, honour: boolean, reload?: number, cbTurns = 0) => {
+    const rec: GoTask = { admitted: false, completes: 0, outcomes: 0, inCallbacks: 0 };
     goTasks.push(rec);
     tg.add(1);
     const opt = tg.newTaskOptions().setTask(instrument(shape, delay, honour, reload !== undefined)).setAutoDone()
-      .setOnSuccess(() => { rec.outcomes++; })
-      .setOnComplete(() => { rec.completes++; })
-      .setOnError((h, g) => {
+      .setOnSuccess(callback(rec, cbTurns, () => { rec.outcomes++; }))
+      .setOnComplete(callback(rec, cbTurns, () => { rec.completes++; }))
+      .setOnError(callback(rec, cbTurns, (h: ErrHandle, g: TaskGroup) => {
         rec.outcomes++;
         if (g !== tg) violations.push('onError received another group');
         if (reload === undefined) g.done();
         else return h.errReload(reload, (err) => { if (err !== null) g.done(); });
         return undefined;
-      });
+      }));
     return { rec, opt };
   };
   const refused = (err: unknown) => {
@@ -262,7 +278,7 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
         break;
       }
       case 'add': {
-        const { rec, opt } = goTask(op.shape, op.delay, op.honour, op.reload);
+        const { rec, opt } = goTask(op.shape, op.delay, op.honour, op.reload, op.cbTurns);
         if (op.addTimeout !== undefined) opt.setAddTimeout(op.addTimeout);
         if (op.timeout !== undefined) opt.setTimeout(op.timeout);
         const ac = op.abortAfter === undefined ? undefined : new AbortController();
@@ -311,6 +327,18 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
         paused = false;
         track(op.force ? lp.close({ force: true }) : lp.close());
         break;
+      case 'wait': {
+        // When a wait resolves, every task the group counted when it was called has finished, callbacks
+        // included, whoever called done(). (One cut short by close, because a refused adder had not called
+        // done() yet, rejects instead.)
+        const counted = goTasks.slice();
+        track(tg.wait().then(() => {
+          for (const rec of counted) {
+            if (rec.inCallbacks > 0 || (rec.admitted && rec.completes === 0)) violations.push('wait() resolved before a task of the group had finished its callbacks');
+          }
+        }));
+        break;
+      }
       case 'pause':
         lp.pause();
         paused = !closed;
