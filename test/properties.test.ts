@@ -294,11 +294,33 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
       }
       case 'map': {
         const fn = instrument('delayOk', 1, true);
-        track(lp.map(Array.from({ length: op.n }, (_, i) => i), async (i, _index, ctx) => {
+        const items = Array.from({ length: op.n }, (_, i) => i);
+        const failing = op.failAt !== undefined && op.failAt < op.n;
+        // An item fails only with its own error, or with PoolClosedError when a forced close came first.
+        const ownFailure = (i: number, err: unknown) => (i === op.failAt && (err as Error).message === `item ${i}`) || (err as Error).name === 'PoolClosedError';
+        const mapped = lp.map(items, async (i, _index, ctx) => {
           await fn(ctx);
           if (i === op.failAt) throw new Error(`item ${i}`);
           return i;
-        }, { settle: op.settle }));
+        }, { settle: op.settle });
+        track(mapped.then(
+          (results) => {
+            if (!op.settle) {
+              if (failing) violations.push('map() resolved although an item failed');
+              else if (JSON.stringify(results) !== JSON.stringify(items)) violations.push(`map() resolved with ${JSON.stringify(results)}`);
+              return;
+            }
+            (results as PromiseSettledResult<number>[]).forEach((r, i) => {
+              if (r.status === 'fulfilled' ? r.value !== i : !ownFailure(i, r.reason)) violations.push(`map({ settle }) item ${i}: ${String(r.status === 'fulfilled' ? r.value : r.reason)}`);
+            });
+            if (results.length !== op.n) violations.push(`map({ settle }) gave ${results.length} results for ${op.n} items`);
+          },
+          (err: unknown) => {
+            if (op.settle || !((failing && (err as Error).message === `item ${op.failAt}`) || (err as Error).name === 'PoolClosedError')) {
+              violations.push(`map() rejected with ${String(err)}`);
+            }
+          },
+        ));
         break;
       }
       case 'iter': {
@@ -308,10 +330,18 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
           if (i === op.failAt) throw new Error(`item ${i}`);
           return i;
         }, { ordered: op.ordered });
-        // A consumer that stops early (break) or reads to the end; either way the stream must end.
+        // A consumer that stops early (break) or reads to the end; either way the stream must end, with items
+        // in input order when ordered, each at most once, and no result past a failure when ordered.
         track((async () => {
-          let seen = 0;
-          for await (const _ of results) if (++seen >= op.take) break;
+          const seen: number[] = [];
+          try {
+            for await (const r of results) if (seen.push(r) >= op.take) break;
+          } catch (err) {
+            if (!((err as Error).message === `item ${op.failAt}` || (err as Error).name === 'PoolClosedError')) violations.push(`mapIterable() threw ${String(err)}`);
+          }
+          if (new Set(seen).size !== seen.length) violations.push(`mapIterable() repeated a result: ${seen.join()}`);
+          if (op.ordered && seen.some((v, i) => v !== i)) violations.push(`mapIterable({ ordered }) gave ${seen.join()}`);
+          if (seen.some((v) => v === op.failAt)) violations.push('mapIterable() yielded the failed item');
         })());
         break;
       }
