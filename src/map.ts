@@ -83,9 +83,9 @@ abstract class Batch<T, R> {
   private again = false;
   private readonly controller = new AbortController();
   private readonly spec: JobSpec;
-  private readonly resource = new AsyncResource('litepool.map');
   private readonly unlink: () => void;
 
+  /** `resource`: the async context of the `map()`/`mapIterable()` call, which members are made and run in. */
   constructor(
     private readonly pool: BatchHost,
     private readonly where: string,
@@ -93,6 +93,7 @@ abstract class Batch<T, R> {
     private readonly isAsync: boolean,
     private readonly fn: MapFunction<T, R>,
     o: ResolvedRunOptions,
+    private readonly resource: AsyncResource,
   ) {
     const spec = emptySpec();
     spec.timeout = o.timeout;
@@ -259,7 +260,7 @@ class ArrayBatch<T, R> extends Batch<T, R> {
   readonly promise: Promise<R[] | PromiseSettledResult<R>[]>;
 
   constructor(pool: BatchHost, it: AnyIterator<T>, isAsync: boolean, fn: MapFunction<T, R>, o: ResolvedRunOptions, private readonly settle: boolean) {
-    super(pool, 'map()', it, isAsync, fn, o);
+    super(pool, 'map()', it, isAsync, fn, o, new AsyncResource('litepool.map'));
     this.promise = new Promise((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -302,8 +303,8 @@ class StreamBatch<T, R> extends Batch<T, R> {
   private readonly done = new RingQueue<Outcome<R>>();
   private wake: (() => void) | undefined = undefined;
 
-  constructor(pool: BatchHost, it: AnyIterator<T>, isAsync: boolean, fn: MapFunction<T, R>, o: ResolvedRunOptions, private readonly ordered: boolean) {
-    super(pool, 'mapIterable()', it, isAsync, fn, o);
+  constructor(pool: BatchHost, it: AnyIterator<T>, isAsync: boolean, fn: MapFunction<T, R>, o: ResolvedRunOptions, private readonly ordered: boolean, resource: AsyncResource) {
+    super(pool, 'mapIterable()', it, isAsync, fn, o, resource);
     // Never more items in flight or waiting to be read than the pool can hold.
     this.window = Number.isFinite(pool.queueSize) ? pool.workers * (1 + pool.queueSize) : pool.workers * 2;
   }
@@ -386,8 +387,11 @@ export function mapArray<T, R>(
   }
 }
 
-/** `lp.mapIterable()`: see `LitePool.mapIterable`. */
-export async function* mapStream<T, R>(
+/**
+ * `lp.mapIterable()`: see `LitePool.mapIterable`. Arguments are checked and the caller's async context is
+ * captured now; the batch starts when the first result is read (so an iterable never read holds nothing).
+ */
+export function mapStream<T, R>(
   pool: BatchHost,
   input: Iterable<T> | AsyncIterable<T>,
   fn: MapFunction<T, R>,
@@ -397,7 +401,19 @@ export async function* mapStream<T, R>(
   validateFunction('mapIterable(fn)', fn);
   const o = resolveRunOptions('mapIterable(options)', options, ITERABLE_KEYS);
   const ordered = validateBoolean('mapIterable(options).ordered', options?.ordered) !== false;
-  const batch = new StreamBatch(pool, it, isAsync, fn, o, ordered);
+  return stream(pool, it, isAsync, fn, o, ordered, new AsyncResource('litepool.map'));
+}
+
+async function* stream<T, R>(
+  pool: BatchHost,
+  it: AnyIterator<T>,
+  isAsync: boolean,
+  fn: MapFunction<T, R>,
+  o: ResolvedRunOptions,
+  ordered: boolean,
+  resource: AsyncResource,
+): AsyncGenerator<R, void, undefined> {
+  const batch = new StreamBatch(pool, it, isAsync, fn, o, ordered, resource);
   try {
     for (;;) {
       batch.pump();

@@ -197,7 +197,8 @@ export class LitePool extends TaskLifecycle {
    * Streams `fn(item, index, ctx)` over `input` as an async iterable of results, in input order or, with
    * `{ ordered: false }`, as they complete. Reads input only as results are consumed (never more in flight
    * than the pool holds). A failure is thrown where its result would be yielded; leaving the loop early
-   * aborts the items still in flight.
+   * aborts the items still in flight. Bad arguments throw here, at the call (a `TypeError`/`RangeError`
+   * naming the one at fault); items run in the async context of this call, wherever the results are read.
    */
   mapIterable<T, R>(input: Iterable<T> | AsyncIterable<T>, fn: MapFunction<T, R>, options?: MapIterableOptions): AsyncIterable<R> {
     return mapStream(this, input, fn, options);

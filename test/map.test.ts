@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { test } from 'node:test';
 import { AbortError, newPool, PoolClosedError } from '../src/index.js';
 import { flush, gate, rejection } from './helpers.js';
@@ -155,4 +156,24 @@ test('map fails fast even when the async input is busy in a slow next()', async 
   assert.equal(err.message, 'two');
   release();
   await lp.onIdle();
+});
+
+test('map() and mapIterable() run their items in the async context of the call, even when read elsewhere', async () => {
+  const als = new AsyncLocalStorage<string>();
+  const lp = newPool(1, 1);
+  const seen: (string | undefined)[] = [];
+  const record = async (x: number) => {
+    await null;
+    seen.push(`${x}:${als.getStore()}`);
+    return x;
+  };
+  await als.run('map', () => lp.map([1, 2, 3], record));
+  // Made in one context, read in another: the items belong to the code that called mapIterable().
+  const stream = als.run('iter', () => lp.mapIterable([4, 5, 6], record));
+  const results: number[] = [];
+  await als.run('reader', async () => {
+    for await (const r of stream) results.push(r);
+  });
+  assert.deepEqual(results, [4, 5, 6]);
+  assert.deepEqual(seen, ['1:map', '2:map', '3:map', '4:iter', '5:iter', '6:iter']);
 });

@@ -45,6 +45,10 @@ test('addTask, addTaskGroup, run, map, tryRun: wrong arguments reject with a nam
   await assert.rejects(lp.run(() => 1, { retry: { retries: 1, minDelay: -5 } }), { name: 'RangeError', message: /retry\.minDelay .* -5/ });
   await assert.rejects(lp.run(() => 1, { priority: Number.NaN }), { name: 'RangeError', message: /run\(options\)\.priority .* NaN/ });
   await assert.rejects(lp.map([1], (x) => x, { timeout: -1 }), { name: 'RangeError', message: /map\(options\)\.timeout/ });
+  // mapIterable() checks its arguments when called, not when the first result is read (as p-map's pMapIterable).
+  assert.throws(() => lp.mapIterable(42 as never, (x) => x), { name: 'TypeError', message: /mapIterable\(input\)/ });
+  assert.throws(() => lp.mapIterable([1], 'f' as never), { name: 'TypeError', message: /mapIterable\(fn\)/ });
+  assert.throws(() => lp.mapIterable([1], (x) => x, { ordered: 'yes' as never }), { name: 'TypeError', message: /mapIterable\(options\)\.ordered .* "yes"/ });
   await assert.rejects(lp.tryRun(() => 1, { timeout: -1 }) as Promise<unknown>, { name: 'RangeError', message: /run\(options\)\.timeout/ });
   assert.throws(() => lp.resize(Number.NaN), { name: 'RangeError', message: /resize\(workers\) .* NaN/ });
   assert.throws(() => lp.resize('3' as never), { name: 'TypeError', message: /resize\(workers\)/ });
