@@ -38,10 +38,18 @@ interface Row {
 
 const rows: Row[] = [];
 let failed = false;
+// A phase shows "…" while it runs, then its verdict on the same line; a log (CI) gets the verdict line only.
+const tty = process.stdout.isTTY === true;
+const begin = (label: string) => {
+  if (tty) process.stdout.write(`${label} …`);
+};
+const end = (label: string, verdict: string, after = '\n') => {
+  process.stdout.write(`${tty ? '\r' : ''}${label} ${verdict}${after}`);
+};
 const baseline = await settleHeap();
 
 async function phase(name: string, tasks: number, body: (lp: LitePool) => Promise<number>): Promise<void> {
-  process.stdout.write(`${name.padEnd(48)} …`);
+  begin(name.padEnd(48));
   const lp = new LitePool({ workers: 8, queueSize: 64 });
   const t0 = performance.now();
   const counted = await body(lp);
@@ -52,7 +60,7 @@ async function phase(name: string, tasks: number, body: (lp: LitePool) => Promis
   const ok = counted === tasks && heapDeltaMB <= LIMIT_MB && left.length === 0 && lp.usage().running === 0;
   if (!ok) failed = true;
   rows.push({ phase: name, tasks, seconds, heapDeltaMB, handles: left.length === 0 ? 'none' : left.join(','), ok });
-  process.stdout.write(`\r${name.padEnd(48)} ${ok ? 'ok' : `FAILED (counted ${counted} of ${tasks})`}\n`);
+  end(name.padEnd(48), ok ? 'ok' : `FAILED (counted ${counted} of ${tasks})`);
 }
 
 const N = 1_000_000 / scale;
@@ -115,7 +123,7 @@ await phase(`${F.toLocaleString('en-US')} tasks with timeouts and add timeouts t
 
 {
   const name = `${(T).toLocaleString('en-US')} thread tasks, with crashes and timeouts among them`;
-  process.stdout.write(`${name.padEnd(48)} …`);
+  begin(name.padEnd(48));
   const tp = new ThreadPool({ maxThreads: 2, tasksPerThread: 4 });
   const t0 = performance.now();
   const tasks = new URL('../test/fixtures/thread-tasks.ts', import.meta.url);
@@ -151,10 +159,10 @@ await phase(`${F.toLocaleString('en-US')} tasks with timeouts and add timeouts t
   const passed = counted === T && crashed >= T / 500 && tp.threads === 0 && heapDeltaMB <= LIMIT_MB && left.length === 0;
   if (!passed) failed = true;
   rows.push({ phase: name, tasks: T, seconds, heapDeltaMB, handles: left.length === 0 ? 'none' : left.join(','), ok: passed });
-  process.stdout.write(`\r${name.padEnd(48)} ${passed ? 'ok' : `FAILED (ok ${ok}, crashed ${crashed}, timed out ${timedOut}, threads ${tp.threads})`}\n`);
+  end(name.padEnd(48), passed ? 'ok' : `FAILED (ok ${ok}, crashed ${crashed}, timed out ${timedOut}, threads ${tp.threads})`);
 }
 
-process.stdout.write('a child process that uses and closes a pool exits by itself …');
+begin('a child process that uses and closes a pool exits by itself');
 const childCode = [
   "import { LitePool } from './src/index.ts';",
   'const lp = new LitePool({ workers: 4, queueSize: 4 });',
@@ -168,7 +176,7 @@ try {
   childOk = false;
   failed = true;
 }
-process.stdout.write(`\ra child process that uses and closes a pool exits by itself ${childOk ? 'ok' : 'FAILED'}\n\n`);
+end('a child process that uses and closes a pool exits by itself', childOk ? 'ok' : 'FAILED', '\n\n');
 
 const head = ['phase', 'tasks', 'seconds', 'tasks/s', 'heap Δ MB', 'timers left', 'result'];
 const table = rows.map((r) => [
