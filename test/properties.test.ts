@@ -204,6 +204,7 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
   const goTasks: GoTask[] = [];
   let paused = false;
   let closed = false;
+  let gangsWaiting = 0;
   const track = (p: Promise<unknown>, onOk?: () => void, onFail?: (err: unknown) => void) => {
     unsettled++;
     promises.push(
@@ -289,7 +290,12 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
       }
       case 'gang': {
         const members = Array.from({ length: op.size }, () => goTask(op.shape, op.delay, false));
-        track(lp.addTaskGroup(...members.map((m) => m.opt)), () => { for (const m of members) m.rec.admitted = true; }, () => { for (let i = 0; i < members.length; i++) tg.done(); });
+        gangsWaiting++;
+        track(
+          lp.addTaskGroup(...members.map((m) => m.opt)).finally(() => gangsWaiting--),
+          () => { for (const m of members) m.rec.admitted = true; },
+          () => { for (let i = 0; i < members.length; i++) tg.done(); },
+        );
         break;
       }
       case 'map': {
@@ -383,6 +389,11 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
         break;
       case 'turns':
         await turns(op.n);
+        // Work-conserving: no worker idles while a task waits, unless the pool is paused or a waiting gang
+        // is reserving workers.
+        if (!paused && gangsWaiting === 0 && lp.size > 0 && lp.running < lp.workers) {
+          violations.push(`${lp.size} tasks waiting with ${lp.running} of ${lp.workers} workers busy`);
+        }
         break;
     }
   }
