@@ -24,15 +24,29 @@ const STREAM_N = quick ? 100_000 : 1_000_000;
 
 type Sample = Record<string, number>;
 
-function measure(args: string[]): Sample {
+/** Measurements that failed three times in a row (a peer that hangs now and then), for the report. */
+const failures: string[] = [];
+
+/**
+ * One measurement in a fresh process, tried up to three times: poolifier, for one, now and then leaves a
+ * task unsettled and its process exits with code 13. A measurement that never succeeds is left out of the
+ * medians and named in the report, instead of ending a 20-minute run.
+ */
+function measure(args: string[]): Sample | undefined {
   // Thread measurements run in plain Node: tsx in the parent would be inherited by every subject's threads.
   const argv = args[0] === 'threads' ? ['bench/threads-measure.mjs', ...args.slice(1)] : ['--expose-gc', '--import', 'tsx', 'bench/measure.ts', ...args];
-  const out = execFileSync(process.execPath, argv, {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
-  const last = out.trim().split('\n').pop() as string;
-  return JSON.parse(last) as Sample;
+  let error = '';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const out = execFileSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+      return JSON.parse(out.trim().split('\n').pop() as string) as Sample;
+    } catch (err) {
+      const e = err as { status?: number; stderr?: string; message: string };
+      error = e.status === undefined ? e.message : `exit code ${e.status}${e.stderr ? `: ${e.stderr.trim().split('\n').pop()}` : ''}`;
+    }
+  }
+  failures.push(`${args.join(' ')}: ${error}`);
+  return undefined;
 }
 
 function shuffle<T>(a: T[]): T[] {
@@ -50,6 +64,12 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
+/** A progress line that updates in place on a terminal; a log (CI) gets the final count only. */
+function progressLine(label: string, done: number, total: number): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r${label}: ${done}/${total} measurements${done === total ? '\n' : ''}`);
+  else if (done === total) process.stderr.write(`${label}: ${total} measurements\n`);
+}
+
 /** Runs every case `rounds` times, interleaved: round 1 of every case, then round 2, … */
 function collect(cases: { key: string; args: string[] }[], progress: string): Map<string, Sample[]> {
   const results = new Map<string, Sample[]>(cases.map((c) => [c.key, []]));
@@ -57,16 +77,16 @@ function collect(cases: { key: string; args: string[] }[], progress: string): Ma
   const total = cases.length * rounds;
   for (let r = 0; r < rounds; r++) {
     for (const c of shuffle(cases)) {
-      (results.get(c.key) as Sample[]).push(measure(c.args));
-      done++;
-      process.stderr.write(`\r${progress}: ${done}/${total} measurements`);
+      const sample = measure(c.args);
+      if (sample !== undefined) (results.get(c.key) as Sample[]).push(sample);
+      progressLine(progress, ++done, total);
     }
   }
-  process.stderr.write('\n');
   return results;
 }
 
-const fmt = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+// A subject whose every measurement failed has no median: shown as "failed".
+const fmt = (x: number, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'failed');
 
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
@@ -142,13 +162,14 @@ if (only === 'all' || only === 'seed') {
   const names = ['litepool addTask()', 'litepool run()', 'fastq (promise)', 'p-limit'];
   const seedRounds = Math.min(rounds, 3);
   const res = new Map<string, Sample[]>(names.map((s) => [s, []]));
+  let done = 0;
   for (let r = 0; r < seedRounds; r++) {
     for (const s of shuffle(names)) {
-      (res.get(s) as Sample[]).push(measure(['seed', s, String(r + 1)]));
-      process.stderr.write(`\rseed scenario: ${r * names.length + names.indexOf(s) + 1}/${seedRounds * names.length}`);
+      const sample = measure(['seed', s, String(r + 1)]);
+      if (sample !== undefined) (res.get(s) as Sample[]).push(sample);
+      progressLine('seed scenario', ++done, seedRounds * names.length);
     }
   }
-  process.stderr.write('\n');
   const rows = names.map((s) => {
     const xs = res.get(s) as Sample[];
     const m = (k: string) => median(xs.map((x) => x[k] as number));
@@ -196,6 +217,7 @@ const header =
   `${new Date().toISOString().slice(0, 10)}.\nPeers: p-limit ${pkg('p-limit')}, p-queue ${pkg('p-queue')}, fastq ${pkg('fastq')}, async ${pkg('async')}; ` +
   `piscina ${pkg('piscina')}, tinypool ${pkg('tinypool')}, poolifier ${pkg('poolifier')}. ` +
   `Reproduce with \`npm run bench\` (${rounds} rounds${quick ? ', --quick sizes' : ''}).\n`;
-const report = `${header}\n## Summary\n\n${summary.map((l) => `- ${l}`).join('\n')}\n\n${sections.join('\n')}`;
+const failed = failures.length === 0 ? '' : `\n## Failed measurements (three tries each; left out of the medians)\n\n${failures.map((f) => `- ${f}`).join('\n')}\n`;
+const report = `${header}\n## Summary\n\n${summary.map((l) => `- ${l}`).join('\n')}\n\n${sections.join('\n')}${failed}`;
 console.log(report);
 if (!flag('--no-write') && only === 'all') writeFileSync('bench/RESULTS.md', report);
