@@ -134,7 +134,8 @@ export class LitePool extends TaskLifecycle {
   /**
    * Gang admission: starts all the tasks together, each on its own worker, once that many workers are free
    * at once; all or nothing. A waiting gang reserves workers as they free up, ahead of queued tasks. Resolves
-   * when they have started. More tasks than workers is a `RangeError`.
+   * when they have started. More tasks than workers is a `RangeError`; a signal of one of the tasks that
+   * aborts while the gang waits rejects it with an `AbortError` (none of its tasks runs).
    */
   addTaskGroup(...opts: TaskOptions<unknown, TaskGroup | undefined>[]): Promise<void> {
     for (const opt of opts) {
@@ -146,11 +147,7 @@ export class LitePool extends TaskLifecycle {
       return Promise.reject(this.gangTooLarge(opts.length));
     }
     const jobs = opts.map((opt) => this.jobFromSpec(opt));
-    this.active = true;
-    return new Promise<void>((resolve, reject) => {
-      this.gangs.push({ jobs, resolve, reject });
-      this.dispatch();
-    });
+    return new Promise<void>((resolve, reject) => this.enqueueGang(jobs, resolve, reject));
   }
 
   /**
@@ -375,10 +372,7 @@ export class LitePool extends TaskLifecycle {
       this.blocked--;
       this.refuse(job, closed());
     }
-    for (let gang = this.gangs.shift(); gang !== undefined; gang = this.gangs.shift()) {
-      this.rejected += gang.jobs.length;
-      gang.reject(closed());
-    }
+    for (let gang = this.gangs.shift(); gang !== undefined; gang = this.gangs.shift()) this.dropGang(gang, closed());
     for (const job of [...this.backoffJobs]) {
       if ((job.spec.retry as NonNullable<JobSpec['retry']>).retries !== Number.POSITIVE_INFINITY) continue;
       this.leaveBackoff(job);

@@ -72,3 +72,35 @@ test('a waiting gang is rejected on close and on a resize below its size', async
   g.open();
   await closing;
 });
+
+test('a signal aborted while its gang waits rejects the whole gang with AbortError; nothing of it runs, and queued tasks take the workers it reserved', async () => {
+  const lp = newPool(2, 5);
+  const g = gate();
+  const blocker = lp.run(() => g.promise);
+  const ran: string[] = [];
+  const ac = new AbortController();
+  const member = (name: string) => lp.newTaskOptions().setTask(() => ran.push(name)).setOnComplete(() => ran.push(`${name} complete`));
+  const gang = lp.addTaskGroup(member('a').setSignal(ac.signal), member('b'));
+  // Queued behind the gang, which reserves the free worker.
+  const after = lp.run(() => ran.push('after'));
+  await flush();
+  assert.deepEqual(ran, []);
+  ac.abort(new Error('user left'));
+  const err = await rejection(gang);
+  assert.equal(err.name, 'AbortError');
+  assert.match(err.message, /addTaskGroup\(\.\.\.opts\)/);
+  assert.equal((err.cause as Error).message, 'user left');
+  await after;
+  assert.deepEqual(ran, ['after'], 'the freed reservation went to the queued task; no gang member ran');
+  g.open();
+  await blocker;
+  await lp.onIdle();
+  assert.equal(lp.usage().rejected, 2);
+  // Once a gang has started, its signals are the running tasks' ones.
+  const ac2 = new AbortController();
+  let seen: AbortSignal | undefined;
+  await lp.addTaskGroup(lp.newTaskOptions().setSignal(ac2.signal).setTask((ctx) => { seen = ctx.signal; return new Promise((r) => ctx.signal.addEventListener('abort', r)); }));
+  ac2.abort();
+  await lp.onIdle();
+  assert.equal(seen?.aborted, true);
+});

@@ -149,7 +149,7 @@ type Op =
   | { k: 'run'; shape: Shape; delay: number; timeout?: number; retries?: number; abortAfter?: number; priority: number; honour: boolean }
   | { k: 'add'; shape: Shape; delay: number; addTimeout?: number; reload?: number; timeout?: number; abortAfter?: number; honour: boolean; cbTurns: number }
   | { k: 'wait' }
-  | { k: 'gang'; size: number; shape: Shape; delay: number }
+  | { k: 'gang'; size: number; shape: Shape; delay: number; abortAfter?: number }
   | { k: 'map'; n: number; failAt?: number; settle: boolean }
   | { k: 'iter'; n: number; failAt?: number; take: number; ordered: boolean }
   | { k: 'tryRun'; shape: Shape; delay: number }
@@ -163,7 +163,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ k: fc.constant('run' as const), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }), timeout: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }), retries: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }), abortAfter: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }), priority: fc.integer({ min: -1, max: 1 }), honour: fc.boolean() }, { requiredKeys: ['k', 'shape', 'delay', 'priority', 'honour'] }) },
   { weight: 4, arbitrary: fc.record({ k: fc.constant('add' as const), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }), addTimeout: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }), reload: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }), timeout: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }), abortAfter: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }), honour: fc.boolean(), cbTurns: fc.integer({ min: 0, max: 2 }) }, { requiredKeys: ['k', 'shape', 'delay', 'honour', 'cbTurns'] }) },
   { weight: 1, arbitrary: fc.constant({ k: 'wait' as const }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('gang' as const), size: fc.integer({ min: 1, max: 4 }), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('gang' as const), size: fc.integer({ min: 1, max: 4 }), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }), abortAfter: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }) }, { requiredKeys: ['k', 'size', 'shape', 'delay'] }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('map' as const), n: fc.integer({ min: 0, max: 6 }), failAt: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }), settle: fc.boolean() }, { requiredKeys: ['k', 'n', 'settle'] }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('iter' as const), n: fc.integer({ min: 0, max: 6 }), failAt: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }), take: fc.integer({ min: 0, max: 6 }), ordered: fc.boolean() }, { requiredKeys: ['k', 'n', 'take', 'ordered'] }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('tryRun' as const), shape: shapeArb, delay: fc.integer({ min: 0, max: 3 }) }) },
@@ -220,7 +220,7 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
       ),
     );
   };
-  const instrument = (shape: Shape, delay: number, honour: boolean, reloads = false) => {
+  const instrument = (shape: Shape, delay: number, honour: boolean, reloads = false, own?: AbortSignal) => {
     const inner = body(shape, delay);
     return async (ctx: TaskContext) => {
       // A task about to start (or a policy retry back from its backoff) must have found a free worker:
@@ -230,6 +230,8 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
         if (executing.now >= lp.workers) violations.push(`started with ${executing.now} executing and ${lp.workers} workers`);
         if (paused) violations.push(`attempt ${ctx.attempt} started while paused`);
       }
+      // A task whose own signal has aborted never starts (nor retries).
+      if (own?.aborted === true) violations.push(`attempt ${ctx.attempt} started after its signal aborted`);
       executing.enter();
       try {
         if (honour && shape === 'slow') {
@@ -250,11 +252,11 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
     rec.inCallbacks++;
     return turns(cbTurns).then(() => fn(...args)).finally(() => rec.inCallbacks--);
   };
-  const goTask = (shape: Shape, delay: number, honour: boolean, reload?: number, cbTurns = 0) => {
+  const goTask = (shape: Shape, delay: number, honour: boolean, reload?: number, cbTurns = 0, own?: AbortSignal) => {
     const rec: GoTask = { admitted: false, completes: 0, outcomes: 0, inCallbacks: 0 };
     goTasks.push(rec);
     tg.add(1);
-    const opt = tg.newTaskOptions().setTask(instrument(shape, delay, honour, reload !== undefined)).setAutoDone()
+    const opt = tg.newTaskOptions().setTask(instrument(shape, delay, honour, reload !== undefined, own)).setAutoDone()
       .setOnSuccess(callback(rec, cbTurns, () => { rec.outcomes++; }))
       .setOnComplete(callback(rec, cbTurns, () => { rec.completes++; }))
       .setOnError(callback(rec, cbTurns, (h: ErrHandle, g: TaskGroup) => {
@@ -264,6 +266,7 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
         else return h.errReload(reload, (err) => { if (err !== null) g.done(); });
         return undefined;
       }));
+    if (own !== undefined) opt.setSignal(own);
     return { rec, opt };
   };
   const refused = (err: unknown) => {
@@ -274,22 +277,25 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
     switch (op.k) {
       case 'run': {
         const ac = op.abortAfter === undefined ? undefined : new AbortController();
-        track(lp.run(instrument(op.shape, op.delay, op.honour), { timeout: op.timeout, retry: op.retries === undefined ? undefined : { retries: op.retries, minDelay: 0, maxDelay: 1 }, priority: op.priority, signal: ac?.signal }));
+        track(lp.run(instrument(op.shape, op.delay, op.honour, false, ac?.signal), { timeout: op.timeout, retry: op.retries === undefined ? undefined : { retries: op.retries, minDelay: 0, maxDelay: 1 }, priority: op.priority, signal: ac?.signal }));
         if (ac !== undefined) void turns(op.abortAfter as number).then(() => ac.abort());
         break;
       }
       case 'add': {
-        const { rec, opt } = goTask(op.shape, op.delay, op.honour, op.reload, op.cbTurns);
+        const ac = op.abortAfter === undefined ? undefined : new AbortController();
+        const { rec, opt } = goTask(op.shape, op.delay, op.honour, op.reload, op.cbTurns, ac?.signal);
         if (op.addTimeout !== undefined) opt.setAddTimeout(op.addTimeout);
         if (op.timeout !== undefined) opt.setTimeout(op.timeout);
-        const ac = op.abortAfter === undefined ? undefined : new AbortController();
-        if (ac !== undefined) opt.setSignal(ac.signal);
         track(lp.addTask(opt), () => { rec.admitted = true; }, refused);
         if (ac !== undefined) void turns(op.abortAfter as number).then(() => ac.abort());
         break;
       }
       case 'gang': {
-        const members = Array.from({ length: op.size }, () => goTask(op.shape, op.delay, false));
+        // One member's signal may abort: while the gang waits that rejects it whole, once started it aborts
+        // that member's ctx.signal.
+        const ac = op.abortAfter === undefined ? undefined : new AbortController();
+        const members = Array.from({ length: op.size }, (_, i) => goTask(op.shape, op.delay, false, undefined, 0, i === 0 ? ac?.signal : undefined));
+        if (ac !== undefined) void turns(op.abortAfter as number).then(() => ac.abort());
         gangsWaiting++;
         track(
           lp.addTaskGroup(...members.map((m) => m.opt)).finally(() => gangsWaiting--),

@@ -23,7 +23,11 @@ export interface Gang {
   jobs: Job[];
   resolve: () => void;
   reject: (err: Error) => void;
+  /** Removes the listeners on its tasks' signals (they reject the whole gang while it waits). */
+  unlink: () => void;
 }
+
+const noop = (): void => {};
 
 /** Workers made up front; a larger pool (as `limit(Infinity)`'s) makes the rest when first needed. */
 const EAGER_WORKERS = 1024;
@@ -335,7 +339,41 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
     resolve?.();
   }
 
+  /**
+   * Puts a gang in line. While it waits, a signal of any of its tasks that aborts rejects the whole gang with
+   * an `AbortError` (all or nothing, as an already-aborted signal does at `addTaskGroup()`), and the workers
+   * it was reserving go back to queued tasks.
+   */
+  protected enqueueGang(jobs: Job[], resolve: () => void, reject: (err: Error) => void): void {
+    const gang: Gang = { jobs, resolve, reject, unlink: noop };
+    const signals: AbortSignal[] = [];
+    for (const job of jobs) if (job.spec.signal !== undefined) signals.push(job.spec.signal);
+    if (signals.length > 0) {
+      const onAbort = () => {
+        const signal = signals.find((s) => s.aborted) as AbortSignal;
+        this.gangs.filter((g) => g !== gang);
+        this.dropGang(gang, new AbortError(signal.reason, "addTaskGroup(...opts): a task's signal was aborted while the gang waited to start"));
+        this.dispatch();
+      };
+      for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
+      gang.unlink = () => {
+        for (const s of signals) s.removeEventListener('abort', onAbort);
+      };
+    }
+    this.active = true;
+    this.gangs.push(gang);
+    this.dispatch();
+  }
+
+  /** A waiting gang is refused: none of its tasks ran, and its promise rejects with `err`. */
+  protected dropGang(gang: Gang, err: Error): void {
+    gang.unlink();
+    this.rejected += gang.jobs.length;
+    gang.reject(err);
+  }
+
   protected startGang(gang: Gang): void {
+    gang.unlink();
     for (const job of gang.jobs) {
       this.pending++;
       job.spec.group?.taskAdmitted();
@@ -476,7 +514,7 @@ export abstract class Scheduler extends EventEmitter<PoolEvents> {
       this.idle.filter((w) => w.state === 'idle');
       this.gangs.filter((g) => {
         if (g.jobs.length <= n) return true;
-        g.reject(this.gangTooLarge(g.jobs.length));
+        this.dropGang(g, this.gangTooLarge(g.jobs.length));
         return false;
       });
     }
