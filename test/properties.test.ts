@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { AddTimeoutError, limit, newPool, type ErrHandle, type TaskContext, type TaskGroup } from '../src/index.js';
-import { flush, turns } from './helpers.js';
+import { deferred, flush, turns } from './helpers.js';
 import { ThreadPool } from '../src/threads/index.js';
 
 type Shape = 'ok' | 'throw' | 'reject' | 'throwString' | 'delayOk' | 'delayReject' | 'slow';
@@ -135,6 +135,24 @@ test('FIFO among equal priorities holds for any mix of workers and queue sizes',
       assert.deepEqual(started, Array.from({ length: n }, (_, i) => i));
     }),
     { numRuns: 40 },
+  );
+});
+
+test('waiting tasks start by priority, highest first, FIFO among equals', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.array(fc.integer({ min: -2, max: 2 }), { minLength: 1, maxLength: 30 }), async (workers, priorities) => {
+      const lp = newPool(workers, Number.POSITIVE_INFINITY);
+      // Every worker busy first, so that all the tasks below wait and are started from the queue.
+      const gates = Array.from({ length: workers }, () => deferred<void>());
+      const blockers = gates.map((g) => lp.run(() => g.promise));
+      const started: number[] = [];
+      const all = priorities.map((priority, i) => lp.run(() => { started.push(i); }, { priority }));
+      for (const g of gates) g.resolve();
+      await Promise.all([...blockers, ...all]);
+      const expected = priorities.map((p, i) => ({ p, i })).sort((a, b) => b.p - a.p || a.i - b.i).map((x) => x.i);
+      assert.deepEqual(started, expected);
+    }),
+    { numRuns: Number(process.env.PROP_RUNS ?? 60), includeErrorInReport: true },
   );
 });
 
