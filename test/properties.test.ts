@@ -492,6 +492,7 @@ type ThreadOp =
   | { k: 'exit' }
   | { k: 'runaway'; timeout: number }
   | { k: 'abort'; after: number }
+  | { k: 'close'; force: boolean }
   | { k: 'turns'; n: number };
 
 const threadOpArb: fc.Arbitrary<ThreadOp> = fc.oneof(
@@ -501,9 +502,10 @@ const threadOpArb: fc.Arbitrary<ThreadOp> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('runaway' as const), timeout: fc.integer({ min: 5, max: 20 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('abort' as const), after: fc.integer({ min: 0, max: 3 }) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('turns' as const), n: fc.integer({ min: 0, max: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('close' as const), force: fc.boolean() }) },
 );
 
-test('ThreadPool: any mix of results, throws, exits, runaways stopped by a timeout and aborts settles every task with the right outcome and leaves no thread', async () => {
+test('ThreadPool: any mix of results, throws, exits, runaways stopped by a timeout, aborts and closes settles every task with the right outcome and leaves no thread', async () => {
   const tasks = new URL('./fixtures/thread-tasks.ts', import.meta.url);
   await fc.assert(
     fc.asyncProperty(
@@ -519,9 +521,12 @@ test('ThreadPool: any mix of results, throws, exits, runaways stopped by a timeo
         // forced close (which end the thread, and the other tasks in flight on it). Only a forced close
         // fails tasks with PoolClosedError.
         const endsThreads = ops.some((op) => op.k === 'exit' || op.k === 'runaway' || op.k === 'abort');
-        const collateral = [...(endsThreads ? ['ThreadCrashError'] : []), ...(endsThreads || force ? ['ThreadTerminatedError'] : []), ...(force ? ['PoolClosedError'] : [])];
+        const forced = force || ops.some((op) => op.k === 'close' && op.force);
+        const collateral = [...(endsThreads ? ['ThreadCrashError'] : []), ...(endsThreads || forced ? ['ThreadTerminatedError'] : []), ...(forced ? ['PoolClosedError'] : [])];
+        // After a close, every new task is refused, and only that way.
+        let closed = false;
         const expect = (p: Promise<unknown>, ok: unknown, failures: RegExp) => {
-          expected.push(new RegExp(`^(${['ok', failures.source, ...collateral].join('|')})$`));
+          expected.push(closed ? /^PoolClosedError$/ : new RegExp(`^(${['ok', failures.source, ...collateral].join('|')})$`));
           outcomes.push(p.then((v) => (v === ok ? 'ok' : `wrong value ${String(v)}`), (e: Error) => e.name));
         };
         for (const op of ops) {
@@ -544,6 +549,11 @@ test('ThreadPool: any mix of results, throws, exits, runaways stopped by a timeo
               void turns(op.after).then(() => ac.abort());
               break;
             }
+            case 'close':
+              closed = true;
+              outcomes.push(tp.close(op.force ? { force: true } : undefined).then(() => 'closed', (e: Error) => `close failed: ${e.name}`));
+              expected.push(/^closed$/);
+              break;
             case 'turns':
               await turns(op.n);
               break;
@@ -552,7 +562,7 @@ test('ThreadPool: any mix of results, throws, exits, runaways stopped by a timeo
         // Runaways without a timeout are all aborted, so a graceful close ends too.
         await tp.close(force ? { force: true } : undefined);
         const got = await Promise.all(outcomes);
-        for (const [i, o] of got.entries()) assert.match(o, expected[i] as RegExp, `task ${i} (${JSON.stringify(ops.filter((op) => op.k !== 'turns')[i])}): ${o}`);
+        for (const [i, o] of got.entries()) assert.match(o, expected[i] as RegExp, `step ${i} (${JSON.stringify(ops.filter((op) => op.k !== 'turns')[i])}): ${o}`);
         assert.equal(tp.threads, 0);
         assert.equal(tp.running, 0);
       },
