@@ -222,6 +222,7 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
   const goTasks: GoTask[] = [];
   let paused = false;
   let closed = false;
+  let attempts = 0;
   let gangsWaiting = 0;
   const track = (p: Promise<unknown>, onOk?: () => void, onFail?: (err: unknown) => void) => {
     unsettled++;
@@ -251,6 +252,7 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
       // A task whose own signal has aborted never starts (nor retries).
       if (own?.aborted === true) violations.push(`attempt ${ctx.attempt} started after its signal aborted`);
       executing.enter();
+      attempts++;
       try {
         if (honour && shape === 'slow') {
           return await Promise.race([inner(ctx), new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)))]);
@@ -439,6 +441,8 @@ async function interleaving(workers: number, queueSize: number, ops: Op[], closi
   const u = lp.usage();
   assert.equal(u.callbackErrors, 0, 'a callback failed (a done() past zero, say)');
   assert.deepEqual([u.running, u.waiting, u.blocked, u.backoff], [0, 0, 0, 0]);
+  // Usage counts every attempt that ran, on the worker that ran it.
+  assert.equal(u.workers.reduce((sum, w) => sum + w.executed, 0), attempts);
   assert.equal(lp.state, 'closed');
 }
 
