@@ -38,7 +38,7 @@ export interface PoolUsage {
   readonly failed: number;
   /** Retries run (policy retries and `errReload` retries). */
   readonly retried: number;
-  /** Tasks refused admission: add timeout, closed pool, aborted before admission. */
+  /** Tasks refused admission: add timeout, closed pool, aborted before admission, a gang refused by `resize()`. */
   readonly rejected: number;
   /** Errors thrown or rejected by callbacks. */
   readonly callbackErrors: number;
