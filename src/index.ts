@@ -1,5 +1,6 @@
 export { LitePool, newPool } from './pool.js';
-export type { PoolEvents, CloseOptions, PoolState } from './pool.js';
+export { TaskPool } from './task-pool.js';
+export type { PoolEvents, CloseOptions, PoolState } from './task-pool.js';
 export { TaskGroup } from './task-group.js';
 export type { WaitOptions } from './task-group.js';
 export { TaskOptions } from './task-options.js';

@@ -2,8 +2,13 @@
  * `limit(concurrency)`: a drop-in for p-limit's `pLimit`, built on the pool.
  * @module
  */
-import { AbortError, describe } from './errors.js';
-import { LitePool } from './pool.js';
+import { EventEmitter } from 'node:events';
+import { Engine } from './engine/engine.js';
+import { inlineExecutor } from './engine/executor.js';
+import { DEFAULT_SPEC, Task, promiseOf, type TaskFn } from './engine/task.js';
+import { AbortError, messages } from './errors.js';
+import type { PoolEvents } from './events.js';
+import { validateBoolean, validateIntegerOrInfinity } from './options.js';
 
 /** A p-limit compatible limiter. */
 export interface LimitFunction {
@@ -39,11 +44,7 @@ export interface LimitOptions {
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
 
 function validateConcurrency(value: unknown): number {
-  if (typeof value !== 'number') throw new TypeError(`concurrency must be an integer ≥ 1 or Infinity, received ${describe(value)}`);
-  if (!((Number.isInteger(value) && value >= 1) || value === Number.POSITIVE_INFINITY)) {
-    throw new RangeError(`concurrency must be an integer ≥ 1 or Infinity, received ${describe(value)}`);
-  }
-  return value;
+  return validateIntegerOrInfinity('concurrency', value, 1);
 }
 
 /**
@@ -59,31 +60,37 @@ function validateConcurrency(value: unknown): number {
 export function limit(concurrency: number | LimitOptions): LimitFunction {
   let rejectOnClear = false;
   if (typeof concurrency === 'object' && concurrency !== null) {
-    if (concurrency.rejectOnClear !== undefined && typeof concurrency.rejectOnClear !== 'boolean') {
-      throw new TypeError(`rejectOnClear must be a boolean, received ${describe(concurrency.rejectOnClear)}`);
-    }
-    rejectOnClear = concurrency.rejectOnClear === true;
+    if (concurrency.rejectOnClear !== undefined) rejectOnClear = validateBoolean('rejectOnClear', concurrency.rejectOnClear);
     concurrency = concurrency.concurrency;
   }
   let current = validateConcurrency(concurrency);
-  const pool = new LitePool({ workers: current === Number.POSITIVE_INFINITY ? UNLIMITED : current });
+  const slots = (n: number) => (n === Number.POSITIVE_INFINITY ? UNLIMITED : n);
+  // The engine itself, without a pool's face: a limiter needs none of its vocabulary.
+  const engine = new Engine(
+    { workers: slots(current), queueSize: Number.POSITIVE_INFINITY, onCallbackError: undefined },
+    inlineExecutor,
+    new EventEmitter<PoolEvents>(),
+  );
 
   const generator = <Args extends unknown[], R>(fn: (...args: Args) => PromiseLike<R> | R, ...args: Args): Promise<R> => {
-    if (typeof fn !== 'function') return Promise.reject(new TypeError(`limit(fn) takes a function, received ${describe(fn)}`));
-    return pool.run(args.length === 0 ? (fn as () => R) : () => fn(...args));
+    if (typeof fn !== 'function') return Promise.reject(new TypeError(messages.function('limit(fn)', fn)));
+    const task = new Task((args.length === 0 ? fn : () => fn(...args)) as unknown as TaskFn, DEFAULT_SPEC);
+    const promise = promiseOf<R>(task);
+    engine.submit(task, 'limit()', false);
+    return promise;
   };
   Object.defineProperties(generator, {
-    activeCount: { get: () => pool.running },
-    pendingCount: { get: () => pool.size },
+    activeCount: { get: () => engine.running },
+    pendingCount: { get: () => engine.queue.size },
     concurrency: {
       get: () => current,
       set: (value: number) => {
         current = validateConcurrency(value);
-        pool.resize(current === Number.POSITIVE_INFINITY ? UNLIMITED : current);
+        engine.resize(slots(current));
       },
     },
     clearQueue: {
-      value: () => pool.clearQueue(rejectOnClear ? new AbortError(undefined, 'the limiter queue was cleared') : undefined),
+      value: () => engine.clearQueue(rejectOnClear ? new AbortError(undefined, messages.queueCleared) : undefined),
     },
     map: {
       value: <T, R>(iterable: Iterable<T>, fn: (item: T, index: number) => PromiseLike<R> | R): Promise<R[]> =>

@@ -3,10 +3,11 @@
  * @module
  */
 import { AsyncResource } from 'node:async_hooks';
-import { AbortError, describe, toError } from './errors.js';
-import { MemberJob, Rejection, emptySpec, type Job, type JobSpec, type TaskContextImpl } from './internal/job.js';
+import type { Engine } from './engine/engine.js';
+import { Rejection, Task, emptySpec, type Attempt, type TaskFn, type TaskSpec } from './engine/task.js';
+import { AbortError, messages, toError } from './errors.js';
 import { RingQueue } from './internal/ring-queue.js';
-import { validateFunction } from './options.js';
+import { validateBoolean, validateFunction } from './options.js';
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from './run-options.js';
 import type { TaskContext } from './task-context.js';
 
@@ -31,13 +32,16 @@ export interface MapIterableOptions extends RunOptions {
   ordered?: boolean;
 }
 
-/** What a batch needs of the pool (internal wiring; not exported from the package). */
-export interface BatchHost {
-  readonly hasRoomNow: boolean;
-  readonly workers: number;
-  readonly queueSize: number;
-  submit(job: Job, where: string): Promise<void> | undefined;
-  cancelBatch(spec: JobSpec, reason: unknown): void;
+/** A member of a batch: the batch's shared task function reads its item and index from here. */
+class MemberTask extends Task {
+  readonly item: unknown;
+  readonly index: number;
+
+  constructor(fn: TaskFn, spec: TaskSpec, item: unknown, index: number) {
+    super(fn, spec);
+    this.item = item;
+    this.index = index;
+  }
 }
 
 const MAP_KEYS = new Set(['settle']);
@@ -52,16 +56,14 @@ function iteratorOf<T>(where: string, input: Iterable<T> | AsyncIterable<T>): { 
     const syncIt = (input as Iterable<T>)[Symbol.iterator];
     if (typeof syncIt === 'function') return { it: syncIt.call(input), isAsync: false };
   }
-  throw new TypeError(`${where} takes an iterable or async iterable, received ${describe(input)}`);
+  throw new TypeError(messages.iterable(where, input));
 }
 
-function validateBoolean(name: string, value: unknown): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, received ${describe(value)}`);
-  return value;
+function optionalBoolean(name: string, value: unknown): boolean | undefined {
+  return value === undefined ? undefined : validateBoolean(name, value);
 }
 
-function runMember(this: Batch<unknown, unknown>, ctx: TaskContextImpl): unknown {
+function runMember(this: Batch<unknown, unknown>, ctx: Attempt): unknown {
   return this.call(ctx);
 }
 
@@ -81,13 +83,15 @@ abstract class Batch<T, R> {
   private waiting = false;
   private pumping = false;
   private again = false;
+  /** The batch ended (settled, failed or closed by its consumer): nothing more is admitted. */
+  private released = false;
   private readonly controller = new AbortController();
-  private readonly spec: JobSpec;
+  private readonly spec: TaskSpec;
   private readonly unlink: () => void;
 
   /** `resource`: the async context of the `map()`/`mapIterable()` call, which members are made and run in. */
   constructor(
-    private readonly pool: BatchHost,
+    private readonly engine: Engine,
     private readonly where: string,
     private readonly it: AnyIterator<T>,
     private readonly isAsync: boolean,
@@ -103,16 +107,16 @@ abstract class Batch<T, R> {
     spec.signal = this.controller.signal;
     spec.managed = true;
     spec.shared = true;
-    // Members share one task function; it finds the batch as `this` and the item on the job.
-    spec.taskThis = this;
+    // Members share one task function; it finds the batch as `this` and the item on the task.
+    spec.thisArg = this;
     this.spec = spec;
     const user = o.signal;
     if (user === undefined) this.unlink = () => {};
     else if (user.aborted) {
       this.unlink = () => {};
-      this.fail(new AbortError(user.reason, `${where} was aborted`));
+      this.fail(new AbortError(user.reason, messages.mapAborted(where)));
     } else {
-      const onAbort = () => this.fail(new AbortError(user.reason, `${where} was aborted`));
+      const onAbort = () => this.fail(new AbortError(user.reason, messages.mapAborted(where)));
       user.addEventListener('abort', onAbort, { once: true });
       this.unlink = () => user.removeEventListener('abort', onAbort);
     }
@@ -152,7 +156,7 @@ abstract class Batch<T, R> {
       this.again = false;
       while (!this.exhausted && !this.pulling && !this.waiting && this.failure === undefined && this.wants()) {
         // With members of ours in the pool, wait for one to settle; with none, take a place in line.
-        if (!this.pool.hasRoomNow && this.inFlight > 0) break;
+        if (!(this.engine.state === 'open' && this.engine.hasRoom) && this.inFlight > 0) break;
         if (this.isAsync) {
           this.pullAsync();
           break;
@@ -182,7 +186,8 @@ abstract class Batch<T, R> {
     pending.then(
       (next) => {
         this.pulling = false;
-        if (this.failure === undefined) this.resource.runInAsyncScope(this.accept, this, next);
+        // Not after the batch ended: a consumer that left the loop while this item was asked for (#14).
+        if (this.failure === undefined && !this.released) this.resource.runInAsyncScope(this.accept, this, next);
         this.pump();
       },
       (err: unknown) => {
@@ -199,11 +204,11 @@ abstract class Batch<T, R> {
       return;
     }
     const i = this.index++;
-    const job = new MemberJob(runMember as (ctx: TaskContext) => unknown, this.spec, next.value, i);
-    job.resolve = this.onSettled;
+    const task = new MemberTask(runMember as TaskFn, this.spec, next.value, i);
+    task.resolve = this.onSettled;
     this.inFlight++;
     this.accepted(i);
-    const admitted = this.pool.submit(job, this.where);
+    const admitted = this.engine.submit(task, this.where, true);
     if (admitted !== undefined) {
       this.waiting = true;
       void admitted.then(() => {
@@ -222,23 +227,24 @@ abstract class Batch<T, R> {
 
   protected cancelAll(reason: unknown): void {
     if (!this.controller.signal.aborted) this.controller.abort(reason);
-    this.pool.cancelBatch(this.spec, reason);
+    this.engine.cancelSpec(this.spec, reason);
   }
 
   /** Calls the user's function for a member (the members' shared task function, with the batch as `this`). */
-  call(ctx: TaskContextImpl): unknown {
-    const job = ctx.job as MemberJob;
-    return this.fn(job.item as T, job.index, ctx);
+  call(ctx: Attempt): unknown {
+    const task = ctx.task as MemberTask;
+    return this.fn(task.item as T, task.index, ctx);
   }
 
-  private readonly onSettled = (value: unknown, job: Job): void => {
+  private readonly onSettled = (value: unknown, task: Task): void => {
     this.inFlight--;
-    this.settled((job as MemberJob).index, value);
+    this.settled((task as MemberTask).index, value);
     this.pump();
   };
 
   /** Lets go of the user's signal and closes the input if it was not read to its end. */
   protected release(): void {
+    this.released = true;
     this.unlink();
     if (this.exhausted) return;
     this.exhausted = true;
@@ -259,8 +265,8 @@ class ArrayBatch<T, R> extends Batch<T, R> {
   private reject: ((err: Error) => void) | undefined;
   readonly promise: Promise<R[] | PromiseSettledResult<R>[]>;
 
-  constructor(pool: BatchHost, it: AnyIterator<T>, isAsync: boolean, fn: MapFunction<T, R>, o: ResolvedRunOptions, private readonly settle: boolean) {
-    super(pool, 'map()', it, isAsync, fn, o, new AsyncResource('litepool.map'));
+  constructor(engine: Engine, it: AnyIterator<T>, isAsync: boolean, fn: MapFunction<T, R>, o: ResolvedRunOptions, private readonly settle: boolean) {
+    super(engine, 'map()', it, isAsync, fn, o, new AsyncResource('litepool.map'));
     this.promise = new Promise((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -303,10 +309,11 @@ class StreamBatch<T, R> extends Batch<T, R> {
   private readonly done = new RingQueue<Outcome<R>>();
   private wake: (() => void) | undefined = undefined;
 
-  constructor(pool: BatchHost, it: AnyIterator<T>, isAsync: boolean, fn: MapFunction<T, R>, o: ResolvedRunOptions, private readonly ordered: boolean, resource: AsyncResource) {
-    super(pool, 'mapIterable()', it, isAsync, fn, o, resource);
+  constructor(engine: Engine, it: AnyIterator<T>, isAsync: boolean, fn: MapFunction<T, R>, o: ResolvedRunOptions, private readonly ordered: boolean, resource: AsyncResource) {
+    super(engine, 'mapIterable()', it, isAsync, fn, o, resource);
     // Never more items in flight or waiting to be read than the pool can hold.
-    this.window = Number.isFinite(pool.queueSize) ? pool.workers * (1 + pool.queueSize) : pool.workers * 2;
+    const workers = engine.slots.count;
+    this.window = Number.isFinite(engine.queueSize) ? workers * (1 + engine.queueSize) : workers * 2;
   }
 
   protected wants(): boolean {
@@ -362,14 +369,14 @@ class StreamBatch<T, R> extends Batch<T, R> {
   }
 
   close(): void {
-    if (this.inFlight > 0) this.cancelAll(new AbortError(undefined, 'mapIterable() was closed before every result was read'));
+    if (this.inFlight > 0) this.cancelAll(new AbortError(undefined, messages.iterableClosed));
     this.release();
   }
 }
 
 /** `lp.map()`: see `LitePool.map`. */
 export function mapArray<T, R>(
-  pool: BatchHost,
+  engine: Engine,
   input: Iterable<T> | AsyncIterable<T>,
   fn: MapFunction<T, R>,
   options: MapOptions | undefined,
@@ -378,8 +385,8 @@ export function mapArray<T, R>(
     const { it, isAsync } = iteratorOf('map(input)', input);
     validateFunction('map(fn)', fn);
     const o = resolveRunOptions('map(options)', options, MAP_KEYS);
-    const settle = validateBoolean('map(options).settle', options?.settle) === true;
-    const batch = new ArrayBatch(pool, it, isAsync, fn, o, settle);
+    const settle = optionalBoolean('map(options).settle', options?.settle) === true;
+    const batch = new ArrayBatch(engine, it, isAsync, fn, o, settle);
     batch.pump();
     return batch.promise;
   } catch (err) {
@@ -392,7 +399,7 @@ export function mapArray<T, R>(
  * captured now; the batch starts when the first result is read (so an iterable never read holds nothing).
  */
 export function mapStream<T, R>(
-  pool: BatchHost,
+  engine: Engine,
   input: Iterable<T> | AsyncIterable<T>,
   fn: MapFunction<T, R>,
   options: MapIterableOptions | undefined,
@@ -400,12 +407,12 @@ export function mapStream<T, R>(
   const { it, isAsync } = iteratorOf('mapIterable(input)', input);
   validateFunction('mapIterable(fn)', fn);
   const o = resolveRunOptions('mapIterable(options)', options, ITERABLE_KEYS);
-  const ordered = validateBoolean('mapIterable(options).ordered', options?.ordered) !== false;
-  return stream(pool, it, isAsync, fn, o, ordered, new AsyncResource('litepool.map'));
+  const ordered = optionalBoolean('mapIterable(options).ordered', options?.ordered) !== false;
+  return stream(engine, it, isAsync, fn, o, ordered, new AsyncResource('litepool.map'));
 }
 
 async function* stream<T, R>(
-  pool: BatchHost,
+  engine: Engine,
   it: AnyIterator<T>,
   isAsync: boolean,
   fn: MapFunction<T, R>,
@@ -413,7 +420,7 @@ async function* stream<T, R>(
   ordered: boolean,
   resource: AsyncResource,
 ): AsyncGenerator<R, void, undefined> {
-  const batch = new StreamBatch(pool, it, isAsync, fn, o, ordered, resource);
+  const batch = new StreamBatch(engine, it, isAsync, fn, o, ordered, resource);
   try {
     for (;;) {
       batch.pump();

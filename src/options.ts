@@ -4,7 +4,7 @@
  * messages read the same everywhere: they name the option, the value and its type.
  * @module
  */
-import { describe } from './errors.js';
+import { messages } from './errors.js';
 
 /** Where a callback error came from. */
 export type CallbackName = 'onSuccess' | 'onError' | 'onComplete' | 'onAddTimeout' | 'errReload.after' | 'onRetry' | 'retryIf' | 'autoDone';
@@ -43,61 +43,78 @@ export interface ResolvedPoolOptions {
   onCallbackError: ((err: Error, info: CallbackErrorInfo) => void) | undefined;
 }
 
-function kind(value: unknown): string {
-  return describe(value);
-}
-
 /** Throws unless `value` is an integer ≥ `min`. */
 export function validateInteger(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be an integer ≥ ${min}, received ${kind(value)}`);
-  if (!(Number.isInteger(value) && value >= min)) {
-    throw new RangeError(`${name} must be an integer ≥ ${min}, received ${kind(value)}`);
-  }
+  if (typeof value !== 'number') throw new TypeError(messages.integer(name, min, value));
+  if (!(Number.isInteger(value) && value >= min)) throw new RangeError(messages.integer(name, min, value));
   return value;
 }
 
 /** Throws unless `value` is an integer ≥ `min` or `Infinity`. */
 export function validateIntegerOrInfinity(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be an integer ≥ ${min} or Infinity, received ${kind(value)}`);
+  if (typeof value !== 'number') throw new TypeError(messages.integerOrInfinity(name, min, value));
   if (!((Number.isInteger(value) && value >= min) || value === Number.POSITIVE_INFINITY)) {
-    throw new RangeError(`${name} must be an integer ≥ ${min} or Infinity, received ${kind(value)}`);
+    throw new RangeError(messages.integerOrInfinity(name, min, value));
   }
   return value;
 }
 
 /** Throws unless `value` is a finite number of milliseconds ≥ 0 (`Infinity` allowed when `allowInfinity`). */
 export function validateDuration(name: string, value: unknown, allowInfinity = false): number {
-  const what = `${name} must be a number of milliseconds ≥ 0${allowInfinity ? ' or Infinity' : ''}`;
-  if (typeof value !== 'number') throw new TypeError(`${what}, received ${kind(value)}`);
+  if (typeof value !== 'number') throw new TypeError(messages.duration(name, allowInfinity, value));
   if (!((Number.isFinite(value) || (allowInfinity && value === Number.POSITIVE_INFINITY)) && value >= 0)) {
-    throw new RangeError(`${what}, received ${kind(value)}`);
+    throw new RangeError(messages.duration(name, allowInfinity, value));
   }
   return value;
 }
 
+/** A duration where `0` and `Infinity` both mean "none": returns 0 for either. */
+export function validateLimit(name: string, value: unknown): number {
+  const ms = validateDuration(name, value, true);
+  return ms === Number.POSITIVE_INFINITY ? 0 : ms;
+}
+
 /** Throws unless `value` is a function. */
 export function validateFunction<F>(name: string, value: F): F {
-  if (typeof value !== 'function') throw new TypeError(`${name} must be a function, received ${kind(value)}`);
+  if (typeof value !== 'function') throw new TypeError(messages.function(name, value));
   return value;
 }
 
 /** Throws unless `value` is an object with a method `method`. */
 export function validateInterface(name: string, value: unknown, method: string): void {
   if (value === null || typeof value !== 'object' || typeof (value as Record<string, unknown>)[method] !== 'function') {
-    throw new TypeError(`${name} must be an object with a method ${method}(), received ${kind(value)}`);
+    throw new TypeError(messages.method(name, method, value));
   }
 }
 
 /** Throws unless `value` is an `AbortSignal`. */
 export function validateSignal(name: string, value: unknown): AbortSignal {
-  if (!(value instanceof AbortSignal)) throw new TypeError(`${name} must be an AbortSignal, received ${kind(value)}`);
+  if (!(value instanceof AbortSignal)) throw new TypeError(messages.signal(name, value));
   return value;
 }
 
 /** Throws unless `value` is a finite number (a priority). */
 export function validatePriority(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a finite number, received ${kind(value)}`);
-  if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, received ${kind(value)}`);
+  if (typeof value !== 'number') throw new TypeError(messages.finite(name, value));
+  if (!Number.isFinite(value)) throw new RangeError(messages.finite(name, value));
+  return value;
+}
+
+/** Throws unless `value` is a boolean. */
+export function validateBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(messages.boolean(name, value));
+  return value;
+}
+
+/**
+ * Throws unless `value` is an object whose own keys are all in `known` (`what` names the kind of option in
+ * the message: "a task option", "a litepool option").
+ */
+export function validateOptions<T extends object>(name: string, value: T, known: ReadonlySet<string>, what: string, extra?: ReadonlySet<string>): T {
+  if (value === null || typeof value !== 'object') throw new TypeError(messages.object(name, value));
+  for (const key of Object.keys(value)) {
+    if (!known.has(key) && !extra?.has(key)) throw new TypeError(messages.unknownKey(name, key, what, [...known, ...(extra ?? [])]));
+  }
   return value;
 }
 
@@ -105,19 +122,10 @@ const POOL_OPTION_NAMES = new Set(['workers', 'queueSize', 'onCallbackError']);
 
 /** Validates the pool's options once, at construction. */
 export function resolvePoolOptions(options: PoolOptions | undefined): ResolvedPoolOptions {
-  if (options === undefined) options = {};
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, received ${kind(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!POOL_OPTION_NAMES.has(key)) {
-      throw new TypeError(`options.${key} is not a litepool option (known: ${[...POOL_OPTION_NAMES].join(', ')})`);
-    }
-  }
-  const workers = options.workers === undefined ? 1 : validateInteger('options.workers', options.workers, 1);
-  const queueSize =
-    options.queueSize === undefined ? Number.POSITIVE_INFINITY : validateIntegerOrInfinity('options.queueSize', options.queueSize, 0);
-  const onCallbackError =
-    options.onCallbackError === undefined ? undefined : validateFunction('options.onCallbackError', options.onCallbackError);
-  return { workers, queueSize, onCallbackError };
+  const o = validateOptions('options', options === undefined ? {} : options, POOL_OPTION_NAMES, 'a litepool option');
+  return {
+    workers: o.workers === undefined ? 1 : validateInteger('options.workers', o.workers, 1),
+    queueSize: o.queueSize === undefined ? Number.POSITIVE_INFINITY : validateIntegerOrInfinity('options.queueSize', o.queueSize, 0),
+    onCallbackError: o.onCallbackError === undefined ? undefined : validateFunction('options.onCallbackError', o.onCallbackError),
+  };
 }

@@ -2,8 +2,8 @@
  * The declarative retry policy: its type, its validation, and the pure backoff math.
  * @module
  */
-import { AbortError, PoolClosedError, describe } from './errors.js';
-import { validateDuration, validateFunction, validateIntegerOrInfinity } from './options.js';
+import { AbortError, PoolClosedError, messages } from './errors.js';
+import { validateDuration, validateFunction, validateIntegerOrInfinity, validateOptions } from './options.js';
 
 /** How the backoff delay is randomised: `full` draws from [0, d], `equal` from [d/2, d], `none` uses d. */
 export type Jitter = 'full' | 'equal' | 'none';
@@ -28,10 +28,10 @@ export interface RetryPolicy {
    */
   factor?: number;
   /**
-   * Randomisation of each delay.
+   * Randomisation of each delay; `true` is `'full'` and `false` is `'none'`, as p-retry users write it.
    * @default 'full'
    */
-  jitter?: Jitter;
+  jitter?: Jitter | boolean;
   /**
    * Decides whether a failure is retried; `attempt` is the attempt that failed (from 1). Without it every
    * failure is retried except `AbortError` and `PoolClosedError`.
@@ -53,26 +53,28 @@ export interface ResolvedRetry {
 }
 
 const POLICY_KEYS = new Set(['retries', 'minDelay', 'maxDelay', 'factor', 'jitter', 'retryIf', 'onRetry']);
-const JITTERS = new Set<unknown>(['full', 'equal', 'none']);
+const JITTERS = new Map<unknown, Jitter>([
+  ['full', 'full'],
+  ['equal', 'equal'],
+  ['none', 'none'],
+  [true, 'full'],
+  [false, 'none'],
+]);
 
 /** Validates a retry policy (or a plain number of retries) once; `name` prefixes the messages. */
 export function resolveRetry(name: string, policy: RetryPolicy | number): ResolvedRetry {
   if (typeof policy === 'number') policy = { retries: policy };
-  if (policy === null || typeof policy !== 'object') {
-    throw new TypeError(`${name} must be a number of retries or a retry policy object, received ${describe(policy)}`);
-  }
-  for (const key of Object.keys(policy)) {
-    if (!POLICY_KEYS.has(key)) throw new TypeError(`${name}.${key} is not a retry option (known: ${[...POLICY_KEYS].join(', ')})`);
-  }
+  if (policy === null || typeof policy !== 'object') throw new TypeError(messages.retryPolicy(name, policy));
+  validateOptions(name, policy, POLICY_KEYS, 'a retry option');
   const retries = validateIntegerOrInfinity(`${name}.retries`, policy.retries, 0);
   const minDelay = policy.minDelay === undefined ? 100 : validateDuration(`${name}.minDelay`, policy.minDelay);
   const maxDelay = policy.maxDelay === undefined ? Math.max(30_000, minDelay) : validateDuration(`${name}.maxDelay`, policy.maxDelay);
-  if (maxDelay < minDelay) throw new RangeError(`${name}.maxDelay (${maxDelay}) must be ≥ ${name}.minDelay (${minDelay})`);
+  if (maxDelay < minDelay) throw new RangeError(messages.atLeast(`${name}.maxDelay`, `${name}.minDelay`, maxDelay, minDelay));
   const factor = policy.factor === undefined ? 2 : policy.factor;
-  if (typeof factor !== 'number') throw new TypeError(`${name}.factor must be a number ≥ 1, received ${describe(factor)}`);
-  if (!(Number.isFinite(factor) && factor >= 1)) throw new RangeError(`${name}.factor must be a number ≥ 1, received ${describe(factor)}`);
-  const jitter = policy.jitter === undefined ? 'full' : policy.jitter;
-  if (!JITTERS.has(jitter)) throw new TypeError(`${name}.jitter must be 'full', 'equal' or 'none', received ${describe(jitter)}`);
+  if (typeof factor !== 'number') throw new TypeError(messages.factor(`${name}.factor`, factor));
+  if (!(Number.isFinite(factor) && factor >= 1)) throw new RangeError(messages.factor(`${name}.factor`, factor));
+  const jitter = JITTERS.get(policy.jitter === undefined ? 'full' : policy.jitter);
+  if (jitter === undefined) throw new TypeError(messages.jitter(`${name}.jitter`, policy.jitter));
   const retryIf = policy.retryIf === undefined ? undefined : validateFunction(`${name}.retryIf`, policy.retryIf);
   const onRetry = policy.onRetry === undefined ? undefined : validateFunction(`${name}.onRetry`, policy.onRetry);
   return { retries, minDelay, maxDelay, factor, jitter, retryIf, onRetry };

@@ -2,8 +2,7 @@
  * Per-task options shared by `run()`, `map()` and the fluent `TaskOptions` setters: one type, one validator.
  * @module
  */
-import { describe } from './errors.js';
-import { validateDuration, validatePriority, validateSignal } from './options.js';
+import { validateLimit, validateOptions, validatePriority, validateSignal } from './options.js';
 import { resolveRetry, type ResolvedRetry, type RetryPolicy } from './retry.js';
 
 /** Options of one task. */
@@ -35,23 +34,12 @@ export interface ResolvedRunOptions {
 
 const RUN_KEYS = new Set(['timeout', 'signal', 'retry', 'priority']);
 
-/** Normalises a timeout: 0 means none, as does Infinity. */
-export function resolveTimeout(name: string, value: unknown): number {
-  const ms = validateDuration(name, value, true);
-  return ms === Number.POSITIVE_INFINITY ? 0 : ms;
-}
-
 /** Validates per-task options once; `name` prefixes the messages (`run(options)`, `map(options)`). */
 export function resolveRunOptions(name: string, options: RunOptions | undefined, extraKeys?: ReadonlySet<string>): ResolvedRunOptions {
   const out: ResolvedRunOptions = { timeout: 0, signal: undefined, retry: undefined, priority: 0 };
   if (options === undefined) return out;
-  if (options === null || typeof options !== 'object') throw new TypeError(`${name} must be an object, received ${describe(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!RUN_KEYS.has(key) && !extraKeys?.has(key)) {
-      throw new TypeError(`${name}.${key} is not a task option (known: ${[...RUN_KEYS, ...(extraKeys ?? [])].join(', ')})`);
-    }
-  }
-  if (options.timeout !== undefined) out.timeout = resolveTimeout(`${name}.timeout`, options.timeout);
+  validateOptions(name, options, RUN_KEYS, 'a task option', extraKeys);
+  if (options.timeout !== undefined) out.timeout = validateLimit(`${name}.timeout`, options.timeout);
   if (options.signal !== undefined) out.signal = validateSignal(`${name}.signal`, options.signal);
   if (options.retry !== undefined) out.retry = resolveRetry(`${name}.retry`, options.retry);
   if (options.priority !== undefined) out.priority = validatePriority(`${name}.priority`, options.priority);

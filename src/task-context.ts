@@ -7,6 +7,11 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   /** Which run of the function this is, counting from 1; every retry is a new attempt. */
   readonly attempt: number;
+  /**
+   * The task's id: unique in its pool, the same for every attempt (policy retries and `errReload` reruns),
+   * so that a task can make its effects idempotent or tag its logs.
+   */
+  readonly taskId: string;
   /** The id of the worker running the attempt (0 to `workers - 1`). */
   readonly workerId: number;
 }

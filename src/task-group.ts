@@ -2,8 +2,9 @@
  * A wait group for a batch of tasks, as Go's `sync.WaitGroup` with litepool's `NewTaskGroup(n)`.
  * @module
  */
-import { AbortError, TaskGroupError, describe } from './errors.js';
-import { validateDuration, validateInteger, validateSignal } from './options.js';
+import type { Tracker } from './engine/task.js';
+import { AbortError, TaskGroupError, messages } from './errors.js';
+import { validateDuration, validateInteger, validateOptions, validateSignal } from './options.js';
 import { TaskOptions } from './task-options.js';
 
 /** Options of {@link TaskGroup.wait}. */
@@ -16,9 +17,11 @@ export interface WaitOptions {
 
 /** The part of the pool a group talks to (internal wiring; not exported from the package). */
 export interface GroupHost {
-  trackGroup(group: TaskGroup, waiting: boolean): void;
-  newTaskOptionsFor(group: TaskGroup): TaskOptions<unknown, TaskGroup>;
+  /** The group has waiters (they are rejected if the pool closes first), or has none any more. */
+  watch(group: Tracker, waiting: boolean): void;
 }
+
+const WAIT_KEYS = new Set(['signal', 'timeout']);
 
 interface Waiter {
   resolve: () => void;
@@ -43,10 +46,12 @@ export class TaskGroup {
   private active = 0;
   private waiters: Waiter[] = [];
   private readonly host: GroupHost;
+  private readonly owner: object;
 
-  /** Made by `LitePool.newTaskGroup()`; not meant to be constructed by users. */
-  constructor(host: GroupHost, n: number) {
+  /** Made by `lp.newTaskGroup()`; not meant to be constructed by users. */
+  constructor(host: GroupHost, owner: object, n: number) {
     this.host = host;
+    this.owner = owner;
     this.remaining = validateInteger('newTaskGroup(n)', n, 0);
   }
 
@@ -57,13 +62,13 @@ export class TaskGroup {
 
   /** Options for a task of this group, to fill with the fluent setters and pass to `addTask()`. */
   newTaskOptions(): TaskOptions<unknown, TaskGroup> {
-    return this.host.newTaskOptionsFor(this);
+    return new TaskOptions(this.owner, this);
   }
 
   /** Marks one unit of work done. Throws a `TaskGroupError` when the count is already zero. */
   done(): void {
     if (this.remaining === 0) {
-      throw new TaskGroupError('TaskGroup.done() was called more times than the group counts: the count is already 0');
+      throw new TaskGroupError(messages.doneBelowZero);
     }
     this.remaining--;
     this.settleIfIdle();
@@ -71,13 +76,8 @@ export class TaskGroup {
 
   /** Adds `delta` (an integer, may be negative) to the count; the count may not go below zero. */
   add(delta: number): void {
-    if (typeof delta !== 'number' || !Number.isInteger(delta)) {
-      const err = `TaskGroup.add(delta) takes an integer, received ${describe(delta)}`;
-      throw typeof delta === 'number' ? new RangeError(err) : new TypeError(err);
-    }
-    if (this.remaining + delta < 0) {
-      throw new TaskGroupError(`TaskGroup.add(${delta}) would take the count below zero (it is ${this.remaining})`);
-    }
+    validateInteger('TaskGroup.add(delta)', delta, Number.NEGATIVE_INFINITY);
+    if (this.remaining + delta < 0) throw new TaskGroupError(messages.addBelowZero(delta, this.remaining));
     this.remaining += delta;
     this.settleIfIdle();
   }
@@ -91,12 +91,12 @@ export class TaskGroup {
     let signal: AbortSignal | undefined;
     let timeout: number | undefined;
     if (options !== undefined) {
-      if (options === null || typeof options !== 'object') throw new TypeError(`wait(options) takes an object, received ${describe(options)}`);
+      validateOptions('wait(options)', options, WAIT_KEYS, 'a wait option');
       if (options.signal !== undefined) signal = validateSignal('wait(options).signal', options.signal);
       if (options.timeout !== undefined) timeout = validateDuration('wait(options).timeout', options.timeout, true);
     }
     if (this.isIdle()) return Promise.resolve();
-    if (signal?.aborted) return Promise.reject(new AbortError(signal.reason, 'TaskGroup.wait() was aborted'));
+    if (signal?.aborted) return Promise.reject(new AbortError(signal.reason, messages.waitAborted));
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, cleanup: undefined };
       let timer: NodeJS.Timeout | undefined;
@@ -104,14 +104,14 @@ export class TaskGroup {
       if (timeout !== undefined && timeout !== Number.POSITIVE_INFINITY) {
         timer = setTimeout(() => {
           this.removeWaiter(waiter);
-          reject(new TaskGroupError(`TaskGroup.wait() timed out after ${timeout} ms with count ${this.remaining} and ${this.active} tasks active`));
+          reject(new TaskGroupError(messages.waitTimedOut(timeout, this.remaining, this.active)));
         }, timeout);
       }
       if (signal !== undefined) {
         const s = signal;
         onAbort = () => {
           this.removeWaiter(waiter);
-          reject(new AbortError(s.reason, 'TaskGroup.wait() was aborted'));
+          reject(new AbortError(s.reason, messages.waitAborted));
         };
         s.addEventListener('abort', onAbort, { once: true });
       }
@@ -122,7 +122,7 @@ export class TaskGroup {
         };
       }
       this.waiters.push(waiter);
-      if (this.waiters.length === 1) this.host.trackGroup(this, true);
+      if (this.waiters.length === 1) this.host.watch(this, true);
     });
   }
 
@@ -142,7 +142,7 @@ export class TaskGroup {
     if (this.isIdle()) return;
     const waiters = this.waiters;
     this.waiters = [];
-    this.host.trackGroup(this, false);
+    this.host.watch(this, false);
     for (const w of waiters) {
       w.cleanup?.();
       w.reject(err);
@@ -157,7 +157,7 @@ export class TaskGroup {
     if (this.waiters.length === 0 || !this.isIdle()) return;
     const waiters = this.waiters;
     this.waiters = [];
-    this.host.trackGroup(this, false);
+    this.host.watch(this, false);
     for (const w of waiters) {
       w.cleanup?.();
       w.resolve();
@@ -168,6 +168,6 @@ export class TaskGroup {
     const i = this.waiters.indexOf(waiter);
     if (i >= 0) this.waiters.splice(i, 1);
     waiter.cleanup?.();
-    if (this.waiters.length === 0) this.host.trackGroup(this, false);
+    if (this.waiters.length === 0) this.host.watch(this, false);
   }
 }

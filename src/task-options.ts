@@ -2,13 +2,11 @@
  * The Go-style fluent builder: `tg.newTaskOptions().setTask(...).setOnError(...).setAutoDone()`.
  * @module
  */
-import type { ErrHandle } from './err-handle.js';
-import { validateFunction, validateInterface, validatePriority, validateSignal, validateDuration } from './options.js';
+import { emptySpec, type Failure, type TaskFn, type TaskSpec, type Tracker } from './engine/task.js';
+import { ErrHandle } from './err-handle.js';
+import { validateBoolean, validateFunction, validateInterface, validateLimit, validatePriority, validateSignal } from './options.js';
 import { resolveRetry, type RetryPolicy } from './retry.js';
-import { resolveTimeout } from './run-options.js';
 import type { TaskContext } from './task-context.js';
-import type { TaskGroup } from './task-group.js';
-import { emptySpec, type JobSpec } from './internal/job.js';
 
 /** A task as a function: sync or async; throwing or rejecting is a failure; the value is the result. */
 export type TaskFunction<T = unknown> = (ctx: TaskContext) => T | PromiseLike<T>;
@@ -18,7 +16,7 @@ export type OnSuccessCallback<T = unknown> = (result: T) => unknown;
  * Called with the final error; the handler owns the failure path (`handle.errReload`, `group.done()`).
  * `group` is the task's group, or `undefined` for options made by `lp.newTaskOptions()`.
  */
-export type OnErrorCallback<G extends TaskGroup | undefined = TaskGroup | undefined> = (handle: ErrHandle, group: G, err: Error) => unknown;
+export type OnErrorCallback<G = unknown> = (handle: ErrHandle, group: G, err: Error) => unknown;
 /** Called once per task, after `onSuccess` or `onError` (and its retries), before auto-done. */
 export type OnCompleteCallback = () => unknown;
 /** Called when the task found no room within its add timeout. */
@@ -35,7 +33,7 @@ export interface TaskOnSuccess<T = unknown> {
   onSuccess(result: T): unknown;
 }
 /** The Go `TaskOnError` interface. */
-export interface TaskOnError<G extends TaskGroup | undefined = TaskGroup | undefined> {
+export interface TaskOnError<G = unknown> {
   /** Called with the handle, the group and the final error; it owns the failure path. */
   onError(handle: ErrHandle, group: G, err: Error): unknown;
 }
@@ -59,14 +57,16 @@ export interface TaskOnComplete {
  * await lp.addTask(opt);
  * ```
  */
-export class TaskOptions<T = unknown, G extends TaskGroup | undefined = TaskGroup | undefined> {
-  /** The group the task belongs to, if any. */
+export class TaskOptions<T = unknown, G = unknown> {
+  /** The group the task belongs to (a `TaskGroup`), or `undefined`. */
   readonly group: G;
   /**
-   * @internal What the pool reads at admission. Jobs reference it rather than copy it; once one does
+   * @internal What the engine reads at admission. Tasks reference it rather than copy it; once one does
    * (`shared`), the next setter call copies it first, so a task already added never sees a later change.
    */
-  spec: JobSpec;
+  spec: TaskSpec;
+  /** @internal The task function, read when the options are added. */
+  task: TaskFn | undefined = undefined;
   /** @internal The pool that made these options. */
   readonly owner: object;
 
@@ -75,33 +75,32 @@ export class TaskOptions<T = unknown, G extends TaskGroup | undefined = TaskGrou
     this.owner = owner;
     this.group = group;
     this.spec = emptySpec();
-    this.spec.group = group;
+    this.spec.tracker = group as Tracker | undefined;
     this.spec.source = this;
   }
 
-  private writable(): JobSpec {
+  private writable(): TaskSpec {
     if (this.spec.shared) this.spec = { ...this.spec, shared: false };
     return this.spec;
   }
 
   /** Sets the task: a function `(ctx) => result`, or an object with an `exec(ctx)` method. */
   setTask<R>(task: TaskFunction<R> | TaskExec<R>): TaskOptions<R, G> {
-    if (typeof task === 'function') {
-      this.writable().task = task;
-      this.writable().taskThis = undefined;
-    } else {
-      validateInterface('setTask(task)', task, 'exec');
-      this.writable().task = task.exec;
-      this.writable().taskThis = task;
-    }
+    if (typeof task !== 'function') return this.exec('setTask(task)', task);
+    this.task = task as TaskFn;
+    this.writable().thisArg = undefined;
     return this as unknown as TaskOptions<R, G>;
   }
 
   /** Sets the task to `obj.exec(ctx)`, called with `obj` as `this` (the Go interface form). */
   setTaskWithInterface<R>(obj: TaskExec<R>): TaskOptions<R, G> {
-    validateInterface('setTaskWithInterface(obj)', obj, 'exec');
-    this.writable().task = obj.exec;
-    this.writable().taskThis = obj;
+    return this.exec('setTaskWithInterface(obj)', obj);
+  }
+
+  private exec<R>(where: string, obj: TaskExec<R>): TaskOptions<R, G> {
+    validateInterface(where, obj, 'exec');
+    this.task = obj.exec as TaskFn;
+    this.writable().thisArg = obj;
     return this as unknown as TaskOptions<R, G>;
   }
 
@@ -122,16 +121,19 @@ export class TaskOptions<T = unknown, G extends TaskGroup | undefined = TaskGrou
 
   /** Called with an {@link ErrHandle}, the group and the final error; it owns the failure path. */
   setOnError(fn: OnErrorCallback<G>): this {
-    this.writable().onError = validateFunction('setOnError(fn)', fn) as JobSpec['onError'];
-    this.writable().onErrorThis = undefined;
-    return this;
+    return this.onError(validateFunction('setOnError(fn)', fn), undefined);
   }
 
   /** `obj.onError(handle, group, err)`, with `obj` as `this`. */
   setOnErrorWithInterface(obj: TaskOnError<G>): this {
     validateInterface('setOnErrorWithInterface(obj)', obj, 'onError');
-    this.writable().onError = obj.onError as JobSpec['onError'];
-    this.writable().onErrorThis = obj;
+    return this.onError(obj.onError, obj);
+  }
+
+  /** The engine's failure handler, in Go's shape: `(handle, group, err)`. */
+  private onError(fn: OnErrorCallback<G>, thisArg: unknown): this {
+    const group = this.group;
+    this.writable().onFailure = (failure: Failure) => fn.call(thisArg, new ErrHandle(failure), group, failure.error);
     return this;
   }
 
@@ -155,15 +157,13 @@ export class TaskOptions<T = unknown, G extends TaskGroup | undefined = TaskGrou
    * `onError` is set, and on an add timeout. Without a group it has no effect.
    */
   setAutoDone(on = true): this {
-    if (typeof on !== 'boolean') throw new TypeError(`setAutoDone(on) takes a boolean, received ${typeof on}`);
-    this.writable().autoDone = on;
+    this.writable().markDone = validateBoolean('setAutoDone(on)', on);
     return this;
   }
 
   /** How long `addTask()` may wait for room, in ms, before it gives up with `AddTimeoutError`; 0: no limit. */
   setAddTimeout(ms: number): this {
-    const v = validateDuration('setAddTimeout(ms)', ms, true);
-    this.writable().addTimeout = v === Number.POSITIVE_INFINITY ? 0 : v;
+    this.writable().addTimeout = validateLimit('setAddTimeout(ms)', ms);
     return this;
   }
 
@@ -175,7 +175,7 @@ export class TaskOptions<T = unknown, G extends TaskGroup | undefined = TaskGrou
 
   /** Bounds each attempt, in ms (see `RunOptions.timeout`); 0: no timeout. */
   setTimeout(ms: number): this {
-    this.writable().timeout = resolveTimeout('setTimeout(ms)', ms);
+    this.writable().timeout = validateLimit('setTimeout(ms)', ms);
     return this;
   }
 

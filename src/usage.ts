@@ -2,9 +2,10 @@
  * The pool's figures as plain data, and their rendering as an aligned table.
  * @module
  */
-import type { WorkerState } from './internal/worker.js';
+import type { SlotState } from './engine/slot.js';
 
-export type { WorkerState };
+/** What a worker is doing: `idle`, `busy`, or `retired` (removed by `resize()`; it keeps its figures). */
+export type WorkerState = SlotState;
 
 /** One worker's figures. `executed` and `failed` count attempts, retries included. */
 export interface WorkerUsage {

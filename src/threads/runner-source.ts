@@ -60,7 +60,7 @@ parentPort.on('message', async (task) => {
     let thrown = error;
     if (!(thrown instanceof Error)) {
       try { structuredClone(thrown); } catch { thrown = String(thrown); }
-      send({ id, ok: false, error: thrown, nonError: true });
+      send({ id, ok: false, error: thrown });
       return;
     }
     send({ id, ok: false, error: thrown, name: thrown.name });

@@ -5,6 +5,8 @@
  * @module
  */
 import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
+import type { Executor } from '../engine/executor.js';
+import type { Attempt, Task } from '../engine/task.js';
 import { AbortError } from '../errors.js';
 import { ThreadCrashError, ThreadTerminatedError } from './errors.js';
 import { RUNNER_SOURCE } from './runner-source.js';
@@ -42,8 +44,22 @@ export interface ExecutorOptions {
   clock: Clock;
 }
 
-/** How a task learns that it must stop: the pool's attempt context, or a plain signal. */
-export type StopSource = { onAbort(hook: ((reason: Error) => void) | undefined): void } | AbortSignal | undefined;
+/** How a task learns that it must stop: the engine's attempt, or a plain signal. */
+type StopSource = Attempt | AbortSignal;
+
+/** What a thread task is: a module, an exported function's name, its input and what to transfer. */
+export interface ThreadTaskSpec {
+  readonly module: string;
+  readonly name: string;
+  readonly input: unknown;
+  readonly transfer: readonly TransferListItem[];
+}
+
+/** Where a thread task function made by `tp.task()` carries its spec, for the executor to read. */
+export const THREAD_TASK: unique symbol = Symbol('litepool.threadTask');
+
+/** A task function that also says which thread task it is. */
+export type ThreadTaskFunction<R> = ((ctx: { readonly signal: AbortSignal }) => Promise<R>) & { readonly [THREAD_TASK]: ThreadTaskSpec };
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -71,6 +87,8 @@ class Thread {
   idleSince: number;
   /** Set when the executor ends the thread on purpose. */
   ending = false;
+  /** Beyond `maxThreads` after a resize: takes no new task, and ends once its tasks are done. */
+  retiring = false;
 
   constructor(worker: Worker, now: number) {
     this.worker = worker;
@@ -87,8 +105,11 @@ function underTsx(): boolean {
   return process.execArgv.some((arg) => /(^|[/\\@])tsx([/\\]|$)/.test(arg) || arg === 'tsx');
 }
 
-/** @internal Used by `ThreadPool`. */
-export class ThreadExecutor {
+/**
+ * @internal The executor of `ThreadPool`: a thread task (made by `tp.task()`) is posted to a thread, with the
+ * engine's attempt as its stop source; any other task function runs on this event loop.
+ */
+export class ThreadExecutor implements Executor {
   private readonly o: ExecutorOptions;
   private threads: Thread[] = [];
   private readonly retired: ThreadUsage[] = [];
@@ -102,8 +123,16 @@ export class ThreadExecutor {
     this.o = options;
   }
 
-  /** Runs `name` from `module` on a thread; settles with its result or error. */
-  exec(module: string, name: string, input: unknown, transfer: readonly TransferListItem[], stop: StopSource): Promise<unknown> {
+  /** Runs one attempt for the engine. */
+  execute(task: Task, attempt: Attempt): unknown {
+    const spec = (task.fn as Partial<ThreadTaskFunction<unknown>>)[THREAD_TASK];
+    if (spec === undefined) return task.fn.call(task.spec.thisArg, attempt);
+    return this.exec(spec, attempt);
+  }
+
+  /** Runs a thread task on a thread; settles with its result or error. */
+  exec(spec: ThreadTaskSpec, stop: StopSource): Promise<unknown> {
+    const { module, name, input, transfer } = spec;
     if (stop instanceof AbortSignal && stop.aborted) return Promise.reject(stop.reason);
     if (this.closed) return Promise.reject(new AbortError(undefined, 'the thread pool is closed'));
     const thread = this.pick();
@@ -124,12 +153,26 @@ export class ThreadExecutor {
         const onAbort = () => this.kill(thread, id, stop.reason);
         pending.onAbort = onAbort;
         stop.addEventListener('abort', onAbort, { once: true });
-      } else if (stop !== undefined) {
+      } else {
         const onAbort = (reason?: unknown) => this.kill(thread, id, reason);
         pending.onAbort = onAbort;
         stop.onAbort(onAbort);
       }
     });
+  }
+
+  /**
+   * Sets `maxThreads` (the caller keeps it ≥ `minThreads`): idle threads beyond it end now, busy ones take
+   * no new task and end when their tasks are done.
+   */
+  resize(maxThreads: number): void {
+    this.o.maxThreads = maxThreads;
+    this.retireIdle(this.threads.length - maxThreads, () => true);
+    let excess = this.threads.length - maxThreads;
+    for (const t of this.threads) {
+      t.retiring = excess > 0;
+      if (t.retiring) excess--;
+    }
   }
 
   /** Figures per thread, live ones first, then those that ended. */
@@ -195,15 +238,16 @@ export class ThreadExecutor {
   private pick(): Thread {
     let best: Thread | undefined;
     for (const t of this.threads) {
-      if (t.inFlight.size < this.o.tasksPerThread && (best === undefined || t.inFlight.size < best.inFlight.size)) best = t;
+      if (!t.retiring && t.inFlight.size < this.o.tasksPerThread && (best === undefined || t.inFlight.size < best.inFlight.size)) best = t;
     }
     if (best !== undefined) return best;
-    if (this.threads.length < this.o.maxThreads) {
+    if (this.threads.filter((t) => !t.retiring).length < this.o.maxThreads) {
       const t = this.spawn();
       this.lastGrowAt = this.o.clock.now();
       return t;
     }
-    // Every slot is taken: the pool above never admits more, but stay correct if it does.
+    // Every slot is taken: the engine admits no more than maxThreads × tasksPerThread thread tasks at once,
+    // but a thread task called directly from inside another task is not counted by it.
     return this.threads.reduce((a, b) => (b.inFlight.size < a.inFlight.size ? b : a));
   }
 
@@ -257,7 +301,7 @@ export class ThreadExecutor {
     if (pending.onAbort !== undefined) {
       const stop = pending.stop;
       if (stop instanceof AbortSignal) stop.removeEventListener('abort', pending.onAbort);
-      else stop?.onAbort(undefined);
+      else stop.onAbort(undefined);
     }
     if (thread.inFlight.size === 0) this.becameIdle(thread);
     return pending;
@@ -275,6 +319,10 @@ export class ThreadExecutor {
     thread.busyMs += now - thread.busySince;
     thread.idleSince = now;
     thread.worker.unref();
+    if (thread.retiring) {
+      this.remove(thread);
+      void this.end(thread);
+    }
   }
 
   /** Ends `thread` to stop task `id`: that task fails with `reason`, the others on it as terminated. */

@@ -1,22 +1,20 @@
 /**
  * `ThreadPool`: the same pool — groups, callbacks, retries, timeouts, usage, close — with tasks that run on
- * `worker_threads`. It is a `LitePool` whose task functions hand their work to a {@link ThreadExecutor}.
+ * `worker_threads`: the pool's face and engine composed with the thread executor.
  * @module
  */
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
-import { describe } from '../errors.js';
-import { validateDuration, validateFunction, validateInteger, validateIntegerOrInfinity, type CallbackErrorInfo } from '../options.js';
-import { LitePool, type CloseOptions } from '../pool.js';
+import { messages } from '../errors.js';
+import { validateDuration, validateFunction, validateInteger, validateIntegerOrInfinity, validateOptions, type CallbackErrorInfo } from '../options.js';
 import type { RunOptions } from '../run-options.js';
 import type { TaskContext } from '../task-context.js';
-import { TaskContextImpl } from '../internal/job.js';
-import type { TaskOptions } from '../task-options.js';
+import { TaskPool } from '../task-pool.js';
 import { formatTable } from '../usage.js';
 import { assertCloneable } from './cloneable.js';
 import type { ResolvedScaling, ScalingOptions } from './scaling.js';
-import { ThreadExecutor, type Clock, type ThreadUsage } from './thread-executor.js';
+import { THREAD_TASK, ThreadExecutor, type Clock, type ThreadTaskSpec, type ThreadUsage } from './thread-executor.js';
 
 /** Options of a {@link ThreadPool}. */
 export interface ThreadPoolOptions {
@@ -70,7 +68,7 @@ function resolveScaling(s: ScalingOptions | undefined): ResolvedScaling {
   const o = s ?? {};
   const fraction = (name: string, v: number | undefined, d: number) => {
     if (v === undefined) return d;
-    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new RangeError(`options.scaling.${name} must be a number from 0 to 1, received ${describe(v)}`);
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new RangeError(messages.fraction(`options.scaling.${name}`, v));
     return v;
   };
   return {
@@ -84,11 +82,9 @@ function resolveScaling(s: ScalingOptions | undefined): ResolvedScaling {
 
 function moduleUrl(module: string | URL): string {
   if (module instanceof URL) return module.href;
-  if (typeof module !== 'string' || module.length === 0) throw new TypeError(`module must be a file URL or an absolute path, received ${describe(module)}`);
+  if (typeof module !== 'string' || module.length === 0) throw new TypeError(messages.moduleUrl(module, false));
   if (module.startsWith('file:')) return module;
-  if (!module.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(module)) {
-    throw new TypeError(`module must be a file URL or an absolute path (use new URL('./file.js', import.meta.url)), received ${describe(module)}`);
-  }
+  if (!module.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(module)) throw new TypeError(messages.moduleUrl(module, true));
   return pathToFileURL(module).href;
 }
 
@@ -104,29 +100,23 @@ function moduleUrl(module: string | URL): string {
  * await tp.close();
  * ```
  */
-export class ThreadPool extends LitePool {
-  private readonly executor: ThreadExecutor;
+export class ThreadPool extends TaskPool {
+  private readonly threadExecutor: ThreadExecutor;
+  private readonly minThreads: number;
+  private readonly tasksPerThread: number;
 
   /** Creates a thread pool; threads start on demand. */
   constructor(options: ThreadPoolOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object, received ${describe(options)}`);
-    for (const key of Object.keys(options)) {
-      if (!OPTION_NAMES.has(key)) throw new TypeError(`options.${key} is not a ThreadPool option (known: ${[...OPTION_NAMES].join(', ')})`);
-    }
+    validateOptions('options', options, OPTION_NAMES, 'a ThreadPool option');
     const maxThreads = options.maxThreads === undefined ? availableParallelism() : validateInteger('options.maxThreads', options.maxThreads, 1);
     const minThreads = options.minThreads === undefined ? Math.min(1, maxThreads) : validateInteger('options.minThreads', options.minThreads, 0);
-    if (minThreads > maxThreads) throw new RangeError(`options.minThreads (${minThreads}) must be ≤ options.maxThreads (${maxThreads})`);
+    if (minThreads > maxThreads) throw new RangeError(messages.atMost('options.minThreads', 'options.maxThreads', minThreads, maxThreads));
     const tasksPerThread = options.tasksPerThread === undefined ? 1 : validateInteger('options.tasksPerThread', options.tasksPerThread, 1);
     const idleTimeout = options.idleTimeout === undefined ? 10_000 : validateDuration('options.idleTimeout', options.idleTimeout);
     const preload = options.preload ?? [];
-    if (!Array.isArray(preload) || preload.some((p) => typeof p !== 'string')) throw new TypeError(`options.preload must be an array of module specifiers, received ${describe(preload)}`);
+    if (!Array.isArray(preload) || preload.some((p) => typeof p !== 'string')) throw new TypeError(messages.preload(preload));
     if (options.clock !== undefined) validateFunction('options.clock.now', options.clock.now);
-    super({
-      workers: maxThreads * tasksPerThread,
-      queueSize: options.queueSize === undefined ? Number.POSITIVE_INFINITY : validateIntegerOrInfinity('options.queueSize', options.queueSize, 0),
-      ...(options.onCallbackError === undefined ? {} : { onCallbackError: options.onCallbackError }),
-    });
-    this.executor = new ThreadExecutor({
+    const executor = new ThreadExecutor({
       minThreads,
       maxThreads,
       tasksPerThread,
@@ -136,6 +126,29 @@ export class ThreadPool extends LitePool {
       scaling: resolveScaling(options.scaling),
       clock: options.clock ?? { now: () => performance.now() },
     });
+    super(
+      {
+        workers: maxThreads * tasksPerThread,
+        queueSize: options.queueSize === undefined ? Number.POSITIVE_INFINITY : validateIntegerOrInfinity('options.queueSize', options.queueSize, 0),
+        ...(options.onCallbackError === undefined ? {} : { onCallbackError: options.onCallbackError }),
+      },
+      executor,
+    );
+    this.threadExecutor = executor;
+    this.minThreads = minThreads;
+    this.tasksPerThread = tasksPerThread;
+  }
+
+  /**
+   * Sets the most threads (`maxThreads`, at least `minThreads`); the pool's workers become `threads ×
+   * tasksPerThread`. Idle threads beyond it end now, busy ones once their tasks are done; no task starts
+   * until fewer than the new number of workers are busy.
+   */
+  resize(threads: number): void {
+    validateInteger('resize(threads)', threads, 1);
+    if (threads < this.minThreads) throw new RangeError(messages.atLeast('resize(threads)', 'options.minThreads', threads, this.minThreads));
+    this.engine.resize(threads * this.tasksPerThread);
+    this.threadExecutor.resize(threads);
   }
 
   /**
@@ -145,13 +158,16 @@ export class ThreadPool extends LitePool {
    */
   task<R = unknown>(module: string | URL, name: string, input?: unknown, options?: ThreadTaskOptions): (ctx: TaskContext) => Promise<R> {
     const url = moduleUrl(module);
-    if (typeof name !== 'string' || name.length === 0) throw new TypeError(`name must be the name of an exported function, received ${describe(name)}`);
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError(messages.exportName(name));
     assertCloneable(input);
     const transfer = options?.transfer ?? [];
-    if (!Array.isArray(transfer)) throw new TypeError(`options.transfer must be an array, received ${describe(transfer)}`);
-    const executor = this.executor;
-    // The pool's own attempt context takes an abort hook without making an AbortSignal per task.
-    return (ctx: TaskContext) => executor.exec(url, name, input, transfer, ctx instanceof TaskContextImpl ? ctx : ctx.signal) as Promise<R>;
+    if (!Array.isArray(transfer)) throw new TypeError(messages.transferList(transfer));
+    const spec: ThreadTaskSpec = { module: url, name, input, transfer };
+    const executor = this.threadExecutor;
+    // Run by the pool, the executor reads `spec` and stops the thread through the attempt's abort hook, with
+    // no AbortSignal per task; called directly (from inside another task), it listens to `ctx.signal`.
+    const fn = (ctx: TaskContext) => executor.exec(spec, ctx.signal) as Promise<R>;
+    return Object.assign(fn, { [THREAD_TASK]: spec });
   }
 
   /** `run(task(module, name, input, { transfer }), options)`. */
@@ -169,7 +185,7 @@ export class ThreadPool extends LitePool {
 
   /** Figures per thread (live threads, then ended ones). */
   threadUsage(): ThreadUsage[] {
-    return this.executor.usage();
+    return this.threadExecutor.usage();
   }
 
   /**
@@ -183,18 +199,12 @@ export class ThreadPool extends LitePool {
 
   /** Threads alive now. */
   get threads(): number {
-    return this.executor.size;
+    return this.threadExecutor.size;
   }
 
   /** @internal One look of the scaler, for tests with an injected clock. */
   scaleNow(): void {
-    this.executor.tick();
+    this.threadExecutor.tick();
   }
 
-  /** Closes the pool as `LitePool.close` does, then ends every thread; no thread outlives it. */
-  override async close(options?: CloseOptions): Promise<TaskOptions[]> {
-    const never = await super.close(options);
-    await this.executor.close();
-    return never;
-  }
 }

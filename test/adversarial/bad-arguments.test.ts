@@ -81,7 +81,7 @@ test('errReload counts, group sizes, timeouts and callbacks of the wrong type', 
   const tg = lp.newTaskGroup(1);
   assert.throws(() => tg.wait({ timeout: Number.NaN }), { name: 'RangeError', message: /wait\(options\)\.timeout/ });
   assert.throws(() => tg.wait({ signal: 'stop' as never }), { name: 'TypeError', message: /wait\(options\)\.signal/ });
-  assert.throws(() => tg.wait(7 as never), { name: 'TypeError', message: /wait\(options\) takes an object/ });
+  assert.throws(() => tg.wait(7 as never), { name: 'TypeError', message: /wait\(options\) must be an object/ });
   const opt = lp.newTaskOptions();
   assert.throws(() => opt.setTimeout(Number.NaN), { name: 'RangeError', message: /setTimeout\(ms\) .* NaN/ });
   assert.throws(() => opt.setAddTimeout('1s' as never), { name: 'TypeError', message: /setAddTimeout\(ms\) .* "1s"/ });

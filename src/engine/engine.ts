@@ -1,0 +1,870 @@
+/**
+ * The in-process engine: admission and backpressure, the waiting room, gangs, the one place where a task
+ * takes a slot (`dispatch`), attempts, timeouts, retries (policy and reruns), hooks in their order, trackers'
+ * counts, figures and close. It hands each attempt to an {@link Executor} and speaks only its own language:
+ * tasks, specs, trackers and failures; the vocabularies above it (Go-style options and groups, promises,
+ * `map`, `limit`) translate into these.
+ * @module
+ */
+import type { EventEmitter } from 'node:events';
+import { AbortError, AddTimeoutError, PoolClosedError, TaskTimeoutError, messages, toError } from '../errors.js';
+import type { PoolEvents } from '../events.js';
+import type { ResolvedPoolOptions } from '../options.js';
+import { backoffDelay, retryableByDefault } from '../retry.js';
+import { PriorityQueue } from '../internal/priority-queue.js';
+import { RingQueue } from '../internal/ring-queue.js';
+import type { Executor } from './executor.js';
+import { Hooks, releaseStack, thenOf } from './hooks.js';
+import { Lane } from './lane.js';
+import type { Slot } from './slot.js';
+import { Slots, type SlotFigures } from './slots.js';
+import { Attempt, Failure, Rejection, type AfterRerun, type RerunHost, type Task, type TaskExtra, type TaskSpec, type Tracker } from './task.js';
+
+/**
+ * The engine's lifecycle, one field: `open`; `closing` (no admission; admitted tasks finish); `forcing`
+ * (closing with force: waiting tasks fail, running ones are aborted and not waited for); `closed`.
+ */
+export type EngineState = 'open' | 'closing' | 'forcing' | 'closed';
+
+/** A gang of tasks waiting to start together, each on its own slot. */
+interface Gang {
+  tasks: Task[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+  /** Removes the listeners on its tasks' signals (they reject the whole gang while it waits). */
+  unlink: () => void;
+}
+
+/** The engine's totals, for `usage()`. */
+export interface EngineFigures {
+  readonly workers: SlotFigures[];
+  readonly running: number;
+  readonly waiting: number;
+  readonly blocked: number;
+  readonly backoff: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly retried: number;
+  readonly rejected: number;
+  readonly callbackErrors: number;
+}
+
+const noop = (): void => {};
+
+function addTimedOut(engine: Engine, task: Task): void {
+  engine.addTimeoutPassed(task);
+}
+
+function attemptTimedOut(engine: Engine, attempt: Attempt): void {
+  engine.timeoutAttempt(attempt);
+}
+
+function backoffOver(engine: Engine, task: Task): void {
+  engine.backoffOver(task);
+}
+
+/** An AbortError for `reason`, passed on as is when it is one already (a batch abort). */
+function abortError(reason: unknown, message: string): AbortError {
+  return reason instanceof AbortError ? reason : new AbortError(reason, message);
+}
+
+/** See the module comment. */
+export class Engine implements RerunHost {
+  state: EngineState = 'open';
+  paused = false;
+  readonly queueSize: number;
+  readonly slots: Slots<Attempt>;
+  /** Admitted tasks waiting for a slot, by priority. */
+  readonly queue = new Lane<Task>(new PriorityQueue<Task>(), 'queued');
+  /** Submitters waiting for room, FIFO. */
+  readonly adders = new Lane<Task>(new RingQueue<Task>(), 'blocked');
+  /** Admitted tasks not yet finished (queued, running, in backoff, or running hooks). */
+  private pending = 0;
+  /** Admitted tasks that currently hold a slot. */
+  private assigned = 0;
+  private readonly gangs = new RingQueue<Gang>();
+  private readonly backoff = new Set<Task>();
+  private dispatching = false;
+  /** Work arrived since the engine was last idle (the `idle` event fires on the transition only). */
+  private active = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly trackers = new Set<Tracker>();
+  private neverStarted: unknown[] = [];
+  private closing: { promise: Promise<unknown[]>; resolve: (v: unknown[]) => void } | undefined = undefined;
+  private closeTimer: NodeJS.Timeout | undefined = undefined;
+  private lastId = 0;
+  private completed = 0;
+  private failedTasks = 0;
+  private retried = 0;
+  private rejected = 0;
+  private readonly hooks: Hooks;
+  private readonly executor: Executor;
+  private readonly events: EventEmitter<PoolEvents>;
+
+  constructor(options: ResolvedPoolOptions, executor: Executor, events: EventEmitter<PoolEvents>) {
+    this.queueSize = options.queueSize;
+    this.executor = executor;
+    this.events = events;
+    this.hooks = new Hooks(options.onCallbackError, events);
+    this.slots = new Slots<Attempt>(options.workers, (attempt, ok, value) => this.attemptReturned(attempt, ok, value));
+  }
+
+  /** Tasks that hold a slot or a timed-out function (busy slots). */
+  get running(): number {
+    return this.slots.busy;
+  }
+
+  /** Tasks in a retry backoff. */
+  get inBackoff(): number {
+    return this.backoff.size;
+  }
+
+  // ── Admission ────────────────────────────────────────────────────────────────────────────────────────
+
+  /** The refusal of a task entering now because the engine is not open (counted), if it is not. */
+  closedError(where: string): Error | undefined {
+    if (this.state === 'open') return undefined;
+    this.rejected++;
+    return new PoolClosedError(messages.closedAt(where));
+  }
+
+  /** The refusal of a task whose signal already aborted (counted), if it did. */
+  abortedError(where: string, signal: AbortSignal | undefined): Error | undefined {
+    if (signal === undefined || !signal.aborted) return undefined;
+    this.rejected++;
+    return new AbortError(signal.reason, messages.abortedAt(where));
+  }
+
+  /** Whether a new task may be admitted now; never ahead of submitters already waiting for room. */
+  get hasRoom(): boolean {
+    if (this.adders.size > 0) return false;
+    return this.queue.size < this.slots.count * this.queueSize || this.canStartNow();
+  }
+
+  /** Whether a task admitted now starts at once: a free slot, nobody ahead of it, not paused. */
+  private canStartNow(): boolean {
+    return !this.paused && this.queue.size === 0 && this.gangs.length === 0 && this.slots.free > 0;
+  }
+
+  /**
+   * Admits `task` when there is room (resolved at once), else waits for room: the promise resolves on
+   * admission and rejects when the task is refused (add timeout, abort, close). For vocabularies whose
+   * admission is the caller's promise.
+   */
+  add(task: Task, resolved: Promise<void>): Promise<void> {
+    task.id = ++this.lastId;
+    if (this.hasRoom) {
+      this.admit(task, false);
+      return resolved;
+    }
+    return new Promise<void>((resolve, reject) => {
+      const extra = task.more();
+      extra.admitResolve = resolve;
+      extra.admitReject = reject;
+      this.block(task);
+    });
+  }
+
+  /**
+   * Admits a task whose `resolve` is set; a refusal (closed, aborted) settles it with a rejection. When
+   * there is no room it waits; with `wait`, the returned promise resolves (never rejects) once it is admitted
+   * or refused, else `undefined` is returned.
+   */
+  submit(task: Task, where: string, wait: boolean): Promise<void> | undefined {
+    const refused = this.closedError(where) ?? this.abortedError(where, task.spec.signal);
+    if (refused !== undefined) {
+      this.settleRefused(task, refused);
+      return undefined;
+    }
+    task.id = ++this.lastId;
+    if (this.hasRoom) {
+      this.admit(task, false);
+      return undefined;
+    }
+    if (!wait) {
+      this.block(task);
+      return undefined;
+    }
+    return new Promise<void>((resolve) => {
+      task.more().admitResolve = resolve;
+      this.block(task);
+    });
+  }
+
+  /**
+   * Admits `task`: it starts now through `dispatch` when it can, else it queues. `scoped`: the caller is not
+   * the submitter (a blocked submitter admitted when room freed up), so it must start in the task's context.
+   */
+  private admit(task: Task, scoped: boolean): void {
+    this.active = true;
+    this.pending++;
+    const spec = task.spec;
+    spec.tracker?.taskAdmitted();
+    if (spec.signal !== undefined && !spec.managed && task.extra?.abortListener === undefined) this.listen(task);
+    task.state = 'queued';
+    if (!this.dispatching && this.canStartNow()) this.dispatch(task, scoped);
+    else this.queue.push(task);
+  }
+
+  private block(task: Task): void {
+    this.active = true;
+    task.state = 'blocked';
+    this.adders.push(task);
+    const spec = task.spec;
+    if (spec.addTimeout > 0) task.more().timer = setTimeout(addTimedOut, spec.addTimeout, this, task);
+    if (spec.signal !== undefined && !spec.managed) this.listen(task);
+  }
+
+  private listen(task: Task): void {
+    const signal = task.spec.signal as AbortSignal;
+    const listener = () => {
+      (task.extra as TaskExtra).abortListener = undefined;
+      this.cancel(task, signal.reason);
+    };
+    task.more().abortListener = listener;
+    signal.addEventListener('abort', listener, { once: true });
+  }
+
+  private unlisten(task: Task): void {
+    const extra = task.extra;
+    if (extra?.abortListener === undefined) return;
+    (task.spec.signal as AbortSignal).removeEventListener('abort', extra.abortListener);
+    extra.abortListener = undefined;
+  }
+
+  /** A task that was never admitted leaves: no timer, no listener, counted as rejected. */
+  private drop(task: Task): void {
+    task.state = 'dropped';
+    const extra = task.extra;
+    if (extra?.timer !== undefined) {
+      clearTimeout(extra.timer);
+      extra.timer = undefined;
+    }
+    this.unlisten(task);
+    this.rejected++;
+  }
+
+  /**
+   * Settles the promises of a refused task: an admission promise rejects (or, for a waiter that never
+   * rejects, resolves); the task's own promise rejects.
+   */
+  private settleRefused(task: Task, err: Error): void {
+    const resolve = task.resolve;
+    task.resolve = undefined;
+    const extra = task.extra;
+    if (extra !== undefined) {
+      const { admitResolve, admitReject } = extra;
+      extra.admitResolve = extra.admitReject = undefined;
+      if (admitReject !== undefined) admitReject(err);
+      else admitResolve?.();
+    }
+    resolve?.(new Rejection(err), task);
+  }
+
+  /** The add timeout of a blocked task passed: its hook runs, then it is refused. */
+  addTimeoutPassed(task: Task): void {
+    if (task.state !== 'blocked') return;
+    (task.extra as TaskExtra).timer = undefined;
+    this.adders.left();
+    this.drop(task);
+    const spec = task.spec;
+    const refuse = () => {
+      if (spec.markDone && spec.tracker !== undefined) this.trackerDone(spec.tracker);
+      this.settleRefused(task, new AddTimeoutError(spec.addTimeout));
+      this.dispatch();
+    };
+    const pending = spec.onAddTimeout === undefined ? undefined : this.hooks.call('onAddTimeout', spec.onAddTimeout, undefined, 0);
+    if (pending === undefined) refuse();
+    else void pending.then(refuse);
+  }
+
+  // ── Cancellation ─────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * A task's signal aborted. State changes happen at once; failures and dispatch wait for a microtask, so
+   * that every task sharing the signal (a `map()` batch) is out of the queue before a freed slot could start
+   * one of them, and no hook runs inside the caller's `abort()`.
+   */
+  private cancel(task: Task, reason: unknown): void {
+    switch (task.state) {
+      case 'blocked':
+        this.adders.left();
+        this.drop(task);
+        this.settleRefused(task, abortError(reason, messages.abortedBlocked));
+        queueMicrotask(() => this.dispatch());
+        return;
+      case 'queued':
+        task.state = 'running';
+        this.queue.left();
+        queueMicrotask(() => this.finalFailure(task, abortError(reason, messages.abortedQueued)));
+        return;
+      case 'backoff':
+        this.leaveBackoff(task);
+        queueMicrotask(() => this.finalFailure(task, abortError(reason, messages.abortedBackoff)));
+        return;
+      case 'running':
+        task.attempt?.abort(abortError(reason, messages.abortedRunning));
+        return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Cancels every task that uses `spec` (a `map()` batch's), wherever it is: blocked, queued, in backoff or
+   * running. O(queue length), once per failed batch, instead of a signal listener per task.
+   */
+  cancelSpec(spec: TaskSpec, reason: unknown): void {
+    const found: Task[] = [];
+    const pick = (task: Task) => {
+      if (task.spec === spec) found.push(task);
+    };
+    this.queue.forEach(pick);
+    this.adders.forEach(pick);
+    this.backoff.forEach(pick);
+    for (const slot of this.slots.list) if (slot.held) pick((slot.attempt as Attempt).task);
+    for (const task of found) this.cancel(task, reason);
+  }
+
+  // ── Dispatch: the one place where a task takes a slot ────────────────────────────────────────────────
+
+  /**
+   * Starts what can start: `first` (a task just admitted that found a free slot and nobody ahead), then
+   * gangs (they reserve slots as they free up, ahead of queued tasks), queued tasks by priority, and blocked
+   * submitters as room frees up. Admission, completion, resume, resize, abort and backoff all end here. It
+   * loops instead of recursing (a synchronous task that completes inside it calls it again: that call only
+   * marks more work), so 20,000 synchronous tasks do not grow the stack.
+   */
+  dispatch(first?: Task, scoped = false): void {
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      if (first !== undefined) this.start(first, scoped);
+      const capacity = this.slots.count * this.queueSize;
+      for (;;) {
+        if (this.paused || this.state === 'forcing' || this.slots.free <= 0) break;
+        const gang = this.gangs.peek();
+        if (gang !== undefined) {
+          if (this.slots.free < gang.tasks.length) break;
+          this.gangs.shift();
+          this.startGang(gang);
+          continue;
+        }
+        const next = this.queue.shift();
+        if (next !== undefined) {
+          this.start(next, true);
+          continue;
+        }
+        if (this.adders.size === 0) break;
+        this.admitNextAdder();
+      }
+      while (this.adders.size > 0 && this.queue.size < capacity) this.admitNextAdder();
+    } finally {
+      this.dispatching = false;
+      this.slots.endPass();
+    }
+    if (this.isIdle()) this.becameIdle();
+    else if (this.state === 'forcing') this.maybeFinishForced();
+  }
+
+  private admitNextAdder(): void {
+    const task = this.adders.shift() as Task;
+    const extra = task.extra;
+    let resolve: (() => void) | undefined;
+    if (extra !== undefined) {
+      if (extra.timer !== undefined) {
+        clearTimeout(extra.timer);
+        extra.timer = undefined;
+      }
+      resolve = extra.admitResolve;
+      extra.admitResolve = extra.admitReject = undefined;
+    }
+    this.admit(task, true);
+    resolve?.();
+  }
+
+  /**
+   * Puts `task` on a slot and runs its first (or next) attempt. `scoped`: the task waited, so it starts in
+   * the async context captured when it was made (the task is that `AsyncResource`).
+   */
+  private start(task: Task, scoped: boolean): void {
+    const slot = this.slots.take();
+    this.assigned++;
+    task.slot = slot;
+    task.state = 'running';
+    if (this.events.listenerCount('active') > 0) this.events.emit('active');
+    if (scoped) task.runInAsyncScope(this.runAttempt, this, task, slot, undefined);
+    else this.runAttempt(task, slot, undefined);
+  }
+
+  // ── Gangs ────────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Puts a gang in line: all or nothing, each task on its own slot, when that many slots are free at once.
+   * While it waits, a signal of any of its tasks that aborts rejects the whole gang with an `AbortError` and
+   * the slots it was reserving go back to queued tasks.
+   */
+  addGang(tasks: Task[]): Promise<void> {
+    if (tasks.length > this.slots.count) return Promise.reject(new RangeError(messages.gangTooLarge(tasks.length, this.slots.count)));
+    return new Promise<void>((resolve, reject) => {
+      const gang: Gang = { tasks, resolve, reject, unlink: noop };
+      const signals: AbortSignal[] = [];
+      for (const task of tasks) {
+        task.id = ++this.lastId;
+        if (task.spec.signal !== undefined) signals.push(task.spec.signal);
+      }
+      if (signals.length > 0) {
+        const onAbort = () => {
+          const signal = signals.find((s) => s.aborted) as AbortSignal;
+          this.gangs.filter((g) => g !== gang);
+          this.dropGang(gang, new AbortError(signal.reason, messages.gangAborted));
+          this.dispatch();
+        };
+        for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
+        gang.unlink = () => {
+          for (const s of signals) s.removeEventListener('abort', onAbort);
+        };
+      }
+      this.active = true;
+      this.gangs.push(gang);
+      this.dispatch();
+    });
+  }
+
+  /** A waiting gang is refused: none of its tasks ran, and its promise rejects with `err`. */
+  private dropGang(gang: Gang, err: Error): void {
+    gang.unlink();
+    this.rejected += gang.tasks.length;
+    gang.reject(err);
+  }
+
+  private startGang(gang: Gang): void {
+    gang.unlink();
+    for (const task of gang.tasks) {
+      this.pending++;
+      task.spec.tracker?.taskAdmitted();
+      if (task.spec.signal !== undefined) this.listen(task);
+    }
+    for (const task of gang.tasks) if (task.state === 'new') this.start(task, true);
+    gang.resolve();
+  }
+
+  // ── Attempts ─────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Runs one attempt of `task` on `slot` through the executor: the one place where attempts run. */
+  private runAttempt(task: Task, slot: Slot<Attempt>, rerun: ((ok: boolean, value: unknown) => void) | undefined): void {
+    const attempt = new Attempt(task, slot, task.attempts + 1, rerun);
+    task.attempt = attempt;
+    slot.attempt = attempt;
+    const timeout = task.spec.timeout;
+    if (timeout > 0) attempt.timer = setTimeout(attemptTimedOut, timeout, this, attempt);
+    let result: unknown;
+    let then: ReturnType<typeof thenOf>;
+    try {
+      result = this.executor.execute(task, attempt);
+      then = thenOf(result);
+    } catch (err) {
+      this.attemptReturned(attempt, false, err);
+      return;
+    }
+    if (then === undefined) {
+      this.attemptReturned(attempt, true, result);
+    } else if (result instanceof Promise) {
+      result.then(slot.onFulfilled, slot.onRejected);
+    } else {
+      // A foreign thenable may call back twice or throw: a native promise keeps the first outcome.
+      new Promise((resolve, reject) => then.call(result, resolve, reject)).then(slot.onFulfilled, slot.onRejected);
+    }
+  }
+
+  /** An attempt's function returned (or its promise settled). */
+  private attemptReturned(attempt: Attempt, ok: boolean, value: unknown): void {
+    if (attempt.settled) {
+      // The attempt had timed out; its function has now returned and frees the slot.
+      const slot = attempt.slot;
+      slot.zombies--;
+      if (slot.zombies === 0) {
+        const drained = slot.onDrained;
+        slot.onDrained = undefined;
+        if (drained !== undefined) drained();
+        else if (!slot.held) {
+          this.slots.release(slot);
+          this.dispatch();
+        }
+      }
+      return;
+    }
+    attempt.settled = true;
+    if (attempt.timer !== undefined) clearTimeout(attempt.timer);
+    this.attemptSettled(attempt, ok, value);
+  }
+
+  /** An attempt's timeout passed: it fails now; its function keeps the slot until it returns. */
+  timeoutAttempt(attempt: Attempt): void {
+    if (attempt.settled) return;
+    attempt.settled = true;
+    attempt.timer = undefined;
+    attempt.slot.zombies++;
+    const err = new TaskTimeoutError(attempt.task.spec.timeout);
+    attempt.abort(err);
+    this.attemptSettled(attempt, false, err);
+  }
+
+  private attemptSettled(attempt: Attempt, ok: boolean, value: unknown): void {
+    const task = attempt.task;
+    const slot = attempt.slot;
+    slot.executed++;
+    if (!ok) {
+      slot.failed++;
+      releaseStack(value);
+    }
+    if (attempt.rerun !== undefined) {
+      attempt.rerun(ok, value);
+      return;
+    }
+    if (ok) {
+      this.succeeded(task, value);
+      return;
+    }
+    const err = toError(value);
+    if (task.spec.retry !== undefined && this.shouldRetry(task, err)) this.startBackoff(task, err);
+    else this.finalFailure(task, err);
+  }
+
+  // ── Retries ──────────────────────────────────────────────────────────────────────────────────────────
+
+  private shouldRetry(task: Task, err: Error): boolean {
+    const policy = task.spec.retry as NonNullable<TaskSpec['retry']>;
+    const done = task.extra === undefined ? 0 : task.extra.policyRetries;
+    if (done >= policy.retries || this.stopReason(task, policy.retries === Number.POSITIVE_INFINITY) !== undefined) return false;
+    if (policy.retryIf === undefined) return retryableByDefault(err);
+    try {
+      return policy.retryIf(err, task.attempts) === true;
+    } catch (e) {
+      this.hooks.failed(e, 'retryIf');
+      return false;
+    }
+  }
+
+  /** Why retries of `task` must stop now, if they must: its signal aborted, or the engine is closing. */
+  private stopReason(task: Task, endless: boolean): Error | undefined {
+    const signal = task.spec.signal;
+    if (signal?.aborted) return abortError(signal.reason, messages.retriesAborted);
+    // Only a forced close leaves tasks running once the engine is closed.
+    if (this.state === 'forcing' || this.state === 'closed') return new PoolClosedError(messages.retriesForced);
+    if (endless && this.state !== 'open') return new PoolClosedError(messages.endlessRetriesClosed);
+    return undefined;
+  }
+
+  private startBackoff(task: Task, err: Error): void {
+    const policy = task.spec.retry as NonNullable<TaskSpec['retry']>;
+    const extra = task.more();
+    extra.policyRetries++;
+    this.retried++;
+    if (policy.onRetry !== undefined) this.hooks.call('onRetry', policy.onRetry, undefined, 2, err, task.attempts);
+    if (this.events.listenerCount('retry') > 0) this.events.emit('retry', err, task.attempts);
+    this.leaveSlot(task);
+    task.state = 'backoff';
+    this.backoff.add(task);
+    extra.timer = setTimeout(backoffOver, backoffDelay(policy, extra.policyRetries), this, task);
+    this.dispatch();
+  }
+
+  /** A backoff delay passed: the task queues again, ahead of later tasks of its priority. */
+  backoffOver(task: Task): void {
+    (task.extra as TaskExtra).timer = undefined;
+    this.backoff.delete(task);
+    // Admitted already, so it needs no room.
+    task.state = 'queued';
+    this.queue.unshift(task);
+    this.dispatch();
+  }
+
+  private leaveBackoff(task: Task): void {
+    const extra = task.extra as TaskExtra;
+    if (extra.timer !== undefined) clearTimeout(extra.timer);
+    extra.timer = undefined;
+    this.backoff.delete(task);
+    task.state = 'running';
+  }
+
+  /** A failure handler's rerun: attempts on the same slot, then `after(lastErr, result)`. */
+  async rerun(failure: Failure, retries: number, after: AfterRerun | undefined): Promise<Error | null> {
+    const task = failure.task;
+    const endless = retries === Number.POSITIVE_INFINITY;
+    let last: Error | null = failure.error;
+    let result: unknown;
+    for (let i = 0; i < retries; i++) {
+      // Yield to the event loop between attempts so that endless reruns cannot starve it.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const slot = task.slot;
+      let stop = this.stopReason(task, endless);
+      if (stop === undefined && slot === undefined) break;
+      if (stop === undefined && (slot as Slot<Attempt>).zombies > 0) {
+        // Never more than one task function per slot: wait for the timed-out one to return.
+        await new Promise<void>((resolve) => ((slot as Slot<Attempt>).onDrained = resolve));
+        stop = this.stopReason(task, endless);
+      }
+      if (stop !== undefined) {
+        last = stop;
+        break;
+      }
+      this.retried++;
+      const [ok, value] = await new Promise<[boolean, unknown]>((resolve) => this.runAttempt(task, slot as Slot<Attempt>, (o, v) => resolve([o, v])));
+      if (ok) {
+        result = value;
+        last = null;
+        break;
+      }
+      last = toError(value);
+    }
+    task.result = last === null ? result : new Rejection(last);
+    if (after !== undefined) await this.hooks.call('errReload.after', after, undefined, 2, last, result);
+    return last;
+  }
+
+  /** A rerun asked for after the failure handler had returned: nothing can run any more. */
+  rerunTooLate(): void {
+    this.hooks.failed(new Error(messages.rerunTooLate), 'onError');
+  }
+
+  // ── Outcome: hooks in their order, then the task settles ─────────────────────────────────────────────
+
+  private succeeded(task: Task, value: unknown): void {
+    task.result = value;
+    const spec = task.spec;
+    const pending = spec.onSuccess === undefined ? undefined : this.hooks.call('onSuccess', spec.onSuccess, spec.onSuccessThis, 1, value);
+    if (pending === undefined) this.complete(task);
+    else void pending.then(() => this.complete(task));
+  }
+
+  private finalFailure(task: Task, err: Error): void {
+    task.result = new Rejection(err);
+    const onFailure = task.spec.onFailure;
+    if (onFailure === undefined) {
+      this.complete(task);
+      return;
+    }
+    const failure = new Failure(this, task, err);
+    const pending = this.hooks.call('onError', onFailure, undefined, 1, failure);
+    if (pending === undefined) this.afterHandler(task, failure);
+    else void pending.then(() => this.afterHandler(task, failure));
+  }
+
+  private afterHandler(task: Task, failure: Failure): void {
+    failure.closed = true;
+    if (failure.running === undefined) this.complete(task);
+    else void failure.running.then(() => this.complete(task));
+  }
+
+  private complete(task: Task): void {
+    const spec = task.spec;
+    const pending = spec.onComplete === undefined ? undefined : this.hooks.call('onComplete', spec.onComplete, spec.onCompleteThis, 0);
+    if (pending === undefined) this.finish(task);
+    else void pending.then(() => this.finish(task));
+  }
+
+  private finish(task: Task): void {
+    task.state = 'done';
+    const spec = task.spec;
+    const result = task.result;
+    const ok = !(result instanceof Rejection);
+    // On success; on the final failure only when no failure handler owns that path.
+    if (spec.markDone && spec.tracker !== undefined && (ok || spec.onFailure === undefined)) this.trackerDone(spec.tracker);
+    if (task.extra?.abortListener !== undefined) this.unlisten(task);
+    if (task.slot !== undefined) this.leaveSlot(task);
+    this.pending--;
+    const resolve = task.resolve;
+    task.resolve = undefined;
+    task.result = undefined;
+    if (ok) {
+      this.completed++;
+      if (this.events.listenerCount('completed') > 0) this.events.emit('completed', result);
+    } else {
+      this.failedTasks++;
+      if (this.events.listenerCount('failed') > 0) this.events.emit('failed', result.error);
+    }
+    // A Rejection result rejects the promise it resolves.
+    if (resolve !== undefined) resolve(result, task);
+    spec.tracker?.taskFinished();
+    this.dispatch();
+  }
+
+  private leaveSlot(task: Task): void {
+    const slot = task.slot as Slot<Attempt>;
+    task.slot = undefined;
+    slot.held = false;
+    this.assigned--;
+    if (slot.zombies === 0) this.slots.release(slot);
+  }
+
+  private trackerDone(tracker: Tracker): void {
+    try {
+      tracker.done();
+    } catch (err) {
+      this.hooks.failed(err, 'autoDone');
+    }
+  }
+
+  // ── Control ──────────────────────────────────────────────────────────────────────────────────────────
+
+  /** A tracker has waiters (they are rejected if the engine closes first), or has none any more. */
+  watch(tracker: Tracker, waiting: boolean): void {
+    if (waiting) this.trackers.add(tracker);
+    else this.trackers.delete(tracker);
+  }
+
+  /** Stops starting tasks (not admitting them). No effect once closing: a graceful close runs what was admitted. */
+  pause(): void {
+    if (this.state === 'open') this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.dispatch();
+  }
+
+  /** Sets the number of slots; a waiting gang larger than the new count is refused with a `RangeError`. */
+  resize(n: number): void {
+    const old = this.slots.count;
+    this.slots.resize(n);
+    if (n < old) {
+      this.gangs.filter((g) => {
+        if (g.tasks.length <= n) return true;
+        this.dropGang(g, new RangeError(messages.gangTooLarge(g.tasks.length, n)));
+        return false;
+      });
+    }
+    this.dispatch();
+  }
+
+  /**
+   * Takes every task waiting for a slot out of the queue. With `err` each fails with it (its hooks run);
+   * without, they are discarded unsettled (p-limit's `clearQueue()`).
+   */
+  clearQueue(err: Error | undefined): void {
+    for (const task of this.queue.drain()) {
+      if (err !== undefined) {
+        task.state = 'running';
+        this.finalFailure(task, err);
+        continue;
+      }
+      task.state = 'dropped';
+      this.unlisten(task);
+      this.pending--;
+      task.spec.tracker?.taskFinished();
+      task.resolve = undefined;
+    }
+    this.dispatch();
+  }
+
+  private isIdle(): boolean {
+    return this.pending === 0 && this.adders.size === 0 && this.gangs.length === 0;
+  }
+
+  /** Resolves when no task is admitted, blocked or waiting as a gang (at once if so already). */
+  onIdle(resolved: Promise<void>): Promise<void> {
+    if (this.isIdle()) return resolved;
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private becameIdle(): void {
+    const wasActive = this.active;
+    this.active = false;
+    if (this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+    if (this.state === 'closing' || this.state === 'forcing') this.finishClose();
+    if (wasActive) this.events.emit('idle');
+  }
+
+  /** The engine's figures as plain data. */
+  figures(): EngineFigures {
+    return {
+      workers: this.slots.figures(),
+      running: this.slots.busy,
+      waiting: this.queue.size,
+      blocked: this.adders.size,
+      backoff: this.backoff.size,
+      completed: this.completed,
+      failed: this.failedTasks,
+      retried: this.retried,
+      rejected: this.rejected,
+      callbackErrors: this.hooks.errors,
+    };
+  }
+
+  // ── Close ────────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Stops admitting; resolves once every admitted task has finished, with the `source` of the tasks a forced
+   * close failed before they started. `force`: at once; `timeout` (ms): graceful until then, then forced.
+   * Idempotent: a later call returns the same promise (and forces, if it asks to).
+   */
+  close(force: boolean, timeout: number | undefined): Promise<unknown[]> {
+    if (this.closing !== undefined) {
+      if (force) this.forceClose();
+      return this.closing.promise;
+    }
+    let resolveClose!: (v: unknown[]) => void;
+    const promise = new Promise<unknown[]>((resolve) => (resolveClose = resolve));
+    this.closing = { promise, resolve: resolveClose };
+    this.state = 'closing';
+    this.paused = false;
+    for (const task of this.adders.drain()) {
+      this.drop(task);
+      this.settleRefused(task, new PoolClosedError(messages.closedBeforeAdmission));
+    }
+    for (let gang = this.gangs.shift(); gang !== undefined; gang = this.gangs.shift()) this.dropGang(gang, new PoolClosedError(messages.closedBeforeAdmission));
+    this.failBackoff((task) => (task.spec.retry as NonNullable<TaskSpec['retry']>).retries === Number.POSITIVE_INFINITY, messages.endlessRetriesClosed);
+    if (force || timeout === 0) this.forceClose();
+    else if (timeout !== undefined && timeout !== Number.POSITIVE_INFINITY) this.closeTimer = setTimeout(() => this.forceClose(), timeout);
+    this.dispatch();
+    return promise;
+  }
+
+  private failBackoff(which: (task: Task) => boolean, message: string): void {
+    for (const task of [...this.backoff]) {
+      if (!which(task)) continue;
+      this.leaveBackoff(task);
+      this.finalFailure(task, new PoolClosedError(message));
+    }
+  }
+
+  private forceClose(): void {
+    if (this.state !== 'closing') return;
+    this.state = 'forcing';
+    this.clearCloseTimer();
+    for (const slot of this.slots.list) if (slot.held) (slot.attempt as Attempt).abort(new PoolClosedError(messages.closedWithForce));
+    for (const task of this.queue.drain()) {
+      task.state = 'running';
+      if (task.attempt === undefined && task.spec.source !== undefined) this.neverStarted.push(task.spec.source);
+      this.finalFailure(task, new PoolClosedError(messages.forcedBeforeStart));
+    }
+    this.failBackoff(() => true, messages.forcedInBackoff);
+    this.maybeFinishForced();
+  }
+
+  private maybeFinishForced(): void {
+    // Forced: running functions are not waited for (they may ignore their signal); the rest must settle.
+    if (this.state === 'forcing' && this.pending === this.assigned) this.finishClose();
+  }
+
+  private finishClose(): void {
+    if (this.closing === undefined || this.state === 'closed') return;
+    this.state = 'closed';
+    this.clearCloseTimer();
+    for (const tracker of [...this.trackers]) tracker.rejectWaits(new PoolClosedError(messages.closedWithGroupWork));
+    const never = this.neverStarted;
+    this.neverStarted = [];
+    this.closing.resolve(never);
+  }
+
+  private clearCloseTimer(): void {
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    this.closeTimer = undefined;
+  }
+}
