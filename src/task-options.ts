@@ -84,6 +84,12 @@ export class TaskOptions<T = unknown, G = unknown> {
     return this.spec;
   }
 
+  /** Writes one field of the spec (a copy, if tasks share it) and returns these options. */
+  private set<K extends keyof TaskSpec>(key: K, value: TaskSpec[K]): this {
+    this.writable()[key] = value;
+    return this;
+  }
+
   /** Sets the task: a function `(ctx) => result`, or an object with an `exec(ctx)` method. */
   setTask<R>(task: TaskFunction<R> | TaskExec<R>): TaskOptions<R, G> {
     if (typeof task !== 'function') return this.exec('setTask(task)', task);
@@ -107,16 +113,14 @@ export class TaskOptions<T = unknown, G = unknown> {
   /** Called with the result when an attempt succeeds (not when an `errReload` retry does: see `errReload`). */
   setOnSuccess(fn: OnSuccessCallback<T>): this {
     this.writable().onSuccess = validateFunction('setOnSuccess(fn)', fn) as (value: unknown) => unknown;
-    this.writable().onSuccessThis = undefined;
-    return this;
+    return this.set('onSuccessThis', undefined);
   }
 
   /** `obj.onSuccess(result)`, with `obj` as `this`. */
   setOnSuccessWithInterface(obj: TaskOnSuccess<T>): this {
     validateInterface('setOnSuccessWithInterface(obj)', obj, 'onSuccess');
     this.writable().onSuccess = obj.onSuccess as (value: unknown) => unknown;
-    this.writable().onSuccessThis = obj;
-    return this;
+    return this.set('onSuccessThis', obj);
   }
 
   /** Called with an {@link ErrHandle}, the group and the final error; it owns the failure path. */
@@ -133,23 +137,20 @@ export class TaskOptions<T = unknown, G = unknown> {
   /** The engine's failure handler, in Go's shape: `(handle, group, err)`. */
   private onError(fn: OnErrorCallback<G>, thisArg: unknown): this {
     const group = this.group;
-    this.writable().onFailure = (failure: Failure) => fn.call(thisArg, new ErrHandle(failure), group, failure.error);
-    return this;
+    return this.set('onFailure', (failure: Failure) => fn.call(thisArg, new ErrHandle(failure), group, failure.error));
   }
 
   /** Called exactly once per admitted task, after `onSuccess` or `onError`, whatever happened. */
   setOnComplete(fn: OnCompleteCallback): this {
     this.writable().onComplete = validateFunction('setOnComplete(fn)', fn);
-    this.writable().onCompleteThis = undefined;
-    return this;
+    return this.set('onCompleteThis', undefined);
   }
 
   /** `obj.onComplete()`, with `obj` as `this`. */
   setOnCompleteWithInterface(obj: TaskOnComplete): this {
     validateInterface('setOnCompleteWithInterface(obj)', obj, 'onComplete');
     this.writable().onComplete = obj.onComplete;
-    this.writable().onCompleteThis = obj;
-    return this;
+    return this.set('onCompleteThis', obj);
   }
 
   /**
@@ -157,43 +158,36 @@ export class TaskOptions<T = unknown, G = unknown> {
    * `onError` is set, and on an add timeout. Without a group it has no effect.
    */
   setAutoDone(on = true): this {
-    this.writable().markDone = validateBoolean('setAutoDone(on)', on);
-    return this;
+    return this.set('markDone', validateBoolean('setAutoDone(on)', on));
   }
 
   /** How long `addTask()` may wait for room, in ms, before it gives up with `AddTimeoutError`; 0: no limit. */
   setAddTimeout(ms: number): this {
-    this.writable().addTimeout = validateLimit('setAddTimeout(ms)', ms);
-    return this;
+    return this.set('addTimeout', validateLimit('setAddTimeout(ms)', ms));
   }
 
   /** Called when the add timeout passes, before `addTask()` rejects. */
   setOnAddTimeout(fn: OnAddTimeoutCallback): this {
-    this.writable().onAddTimeout = validateFunction('setOnAddTimeout(fn)', fn);
-    return this;
+    return this.set('onAddTimeout', validateFunction('setOnAddTimeout(fn)', fn));
   }
 
   /** Bounds each attempt, in ms (see `RunOptions.timeout`); 0: no timeout. */
   setTimeout(ms: number): this {
-    this.writable().timeout = validateLimit('setTimeout(ms)', ms);
-    return this;
+    return this.set('timeout', validateLimit('setTimeout(ms)', ms));
   }
 
   /** Cancels the task when `signal` aborts (see `RunOptions.signal`). */
   setSignal(signal: AbortSignal): this {
-    this.writable().signal = validateSignal('setSignal(signal)', signal);
-    return this;
+    return this.set('signal', validateSignal('setSignal(signal)', signal));
   }
 
   /** A declarative retry policy, or a number of retries; `onError` then sees only the final error. */
   setRetry(policy: RetryPolicy | number): this {
-    this.writable().retry = resolveRetry('setRetry(policy)', policy);
-    return this;
+    return this.set('retry', resolveRetry('setRetry(policy)', policy));
   }
 
   /** Higher runs first; FIFO among equal priorities. */
   setPriority(priority: number): this {
-    this.writable().priority = validatePriority('setPriority(priority)', priority);
-    return this;
+    return this.set('priority', validatePriority('setPriority(priority)', priority));
   }
 }

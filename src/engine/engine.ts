@@ -10,6 +10,7 @@ import type { EventEmitter } from 'node:events';
 import { AbortError, AddTimeoutError, PoolClosedError, TaskTimeoutError, messages, toError } from '../errors.js';
 import type { PoolEvents } from '../events.js';
 import type { ResolvedPoolOptions } from '../options.js';
+import type { PoolUsage } from '../usage.js';
 import { backoffDelay, retryableByDefault } from '../retry.js';
 import { PriorityQueue } from '../internal/priority-queue.js';
 import { RingQueue } from '../internal/ring-queue.js';
@@ -17,7 +18,7 @@ import type { Executor } from './executor.js';
 import { Hooks, releaseStack, thenOf } from './hooks.js';
 import { Lane } from './lane.js';
 import type { Slot } from './slot.js';
-import { Slots, type SlotFigures } from './slots.js';
+import { Slots } from './slots.js';
 import { Attempt, Failure, Rejection, type AfterRerun, type RerunHost, type Task, type TaskExtra, type TaskSpec, type Tracker } from './task.js';
 
 /**
@@ -33,20 +34,6 @@ interface Gang {
   reject: (err: Error) => void;
   /** Removes the listeners on its tasks' signals (they reject the whole gang while it waits). */
   unlink: () => void;
-}
-
-/** The engine's totals, for `usage()`. */
-export interface EngineFigures {
-  readonly workers: SlotFigures[];
-  readonly running: number;
-  readonly waiting: number;
-  readonly blocked: number;
-  readonly backoff: number;
-  readonly completed: number;
-  readonly failed: number;
-  readonly retried: number;
-  readonly rejected: number;
-  readonly callbackErrors: number;
 }
 
 const noop = (): void => {};
@@ -171,9 +158,8 @@ export class Engine implements RerunHost {
    * or refused, else `undefined` is returned.
    */
   submit(task: Task, where: string, wait: boolean): Promise<void> | undefined {
-    const refused = this.closedError(where) ?? this.abortedError(where, task.spec.signal);
-    if (refused !== undefined) {
-      this.settleRefused(task, refused);
+    if (this.state !== 'open' || task.spec.signal?.aborted === true) {
+      this.settleRefused(task, (this.closedError(where) ?? this.abortedError(where, task.spec.signal)) as Error);
       return undefined;
     }
     task.id = ++this.lastId;
@@ -294,7 +280,7 @@ export class Engine implements RerunHost {
         queueMicrotask(() => this.dispatch());
         return;
       case 'queued':
-        task.state = 'running';
+        task.state = 'failing';
         this.queue.left();
         queueMicrotask(() => this.finalFailure(task, abortError(reason, messages.abortedQueued)));
         return;
@@ -390,7 +376,6 @@ export class Engine implements RerunHost {
   private start(task: Task, scoped: boolean): void {
     const slot = this.slots.take();
     this.assigned++;
-    task.slot = slot;
     task.state = 'running';
     if (this.events.listenerCount('active') > 0) this.events.emit('active');
     if (scoped) task.runInAsyncScope(this.runAttempt, this, task, slot, undefined);
@@ -585,7 +570,7 @@ export class Engine implements RerunHost {
     if (extra.timer !== undefined) clearTimeout(extra.timer);
     extra.timer = undefined;
     this.backoff.delete(task);
-    task.state = 'running';
+    task.state = 'failing';
   }
 
   /** A failure handler's rerun: attempts on the same slot, then `after(lastErr, result)`. */
@@ -597,7 +582,7 @@ export class Engine implements RerunHost {
     for (let i = 0; i < retries; i++) {
       // Yield to the event loop between attempts so that endless reruns cannot starve it.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      const slot = task.slot;
+      const slot = task.state === 'running' ? (task.attempt as Attempt).slot : undefined;
       let stop = this.stopReason(task, endless);
       if (stop === undefined && slot === undefined) break;
       if (stop === undefined && (slot as Slot<Attempt>).zombies > 0) {
@@ -665,6 +650,7 @@ export class Engine implements RerunHost {
   }
 
   private finish(task: Task): void {
+    const held = task.state === 'running';
     task.state = 'done';
     const spec = task.spec;
     const result = task.result;
@@ -672,7 +658,7 @@ export class Engine implements RerunHost {
     // On success; on the final failure only when no failure handler owns that path.
     if (spec.markDone && spec.tracker !== undefined && (ok || spec.onFailure === undefined)) this.trackerDone(spec.tracker);
     if (task.extra?.abortListener !== undefined) this.unlisten(task);
-    if (task.slot !== undefined) this.leaveSlot(task);
+    if (held) this.leaveSlot(task);
     this.pending--;
     const resolve = task.resolve;
     task.resolve = undefined;
@@ -690,9 +676,9 @@ export class Engine implements RerunHost {
     this.dispatch();
   }
 
+  /** The running task lets go of its slot (it ends, or waits out a backoff); its state changes next. */
   private leaveSlot(task: Task): void {
-    const slot = task.slot as Slot<Attempt>;
-    task.slot = undefined;
+    const slot = (task.attempt as Attempt).slot;
     slot.held = false;
     this.assigned--;
     if (slot.zombies === 0) this.slots.release(slot);
@@ -746,7 +732,7 @@ export class Engine implements RerunHost {
   clearQueue(err: Error | undefined): void {
     for (const task of this.queue.drain()) {
       if (err !== undefined) {
-        task.state = 'running';
+        task.state = 'failing';
         this.finalFailure(task, err);
         continue;
       }
@@ -782,7 +768,7 @@ export class Engine implements RerunHost {
   }
 
   /** The engine's figures as plain data. */
-  figures(): EngineFigures {
+  figures(): PoolUsage {
     return {
       workers: this.slots.figures(),
       running: this.slots.busy,
@@ -840,7 +826,7 @@ export class Engine implements RerunHost {
     this.clearCloseTimer();
     for (const slot of this.slots.list) if (slot.held) (slot.attempt as Attempt).abort(new PoolClosedError(messages.closedWithForce));
     for (const task of this.queue.drain()) {
-      task.state = 'running';
+      task.state = 'failing';
       if (task.attempt === undefined && task.spec.source !== undefined) this.neverStarted.push(task.spec.source);
       this.finalFailure(task, new PoolClosedError(messages.forcedBeforeStart));
     }

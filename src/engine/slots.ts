@@ -5,19 +5,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { RingQueue } from '../internal/ring-queue.js';
+import type { WorkerUsage } from '../usage.js';
 import { Slot, type AttemptSink } from './slot.js';
 
 /** Slots made up front; a larger count (as `limit(Infinity)`'s) makes the rest when first needed. */
 const EAGER_SLOTS = 1024;
-
-/** One slot's figures, as `usage()` reports them. */
-export interface SlotFigures {
-  readonly id: number;
-  readonly state: Slot<unknown>['state'];
-  readonly executed: number;
-  readonly failed: number;
-  readonly busyMs: number;
-}
 
 /** The set of slots of one engine. */
 export class Slots<A> {
@@ -105,7 +97,7 @@ export class Slots<A> {
   }
 
   /** Every slot's figures, busy time counted up to now. */
-  figures(): SlotFigures[] {
+  figures(): WorkerUsage[] {
     const now = performance.now();
     return this.list.map((s) => ({
       id: s.id,

@@ -11,10 +11,11 @@ import type { Slot } from './slot.js';
 
 /**
  * Where a task is: `new` (made, not admitted), `blocked` (waiting for room), `queued` (admitted, waiting for
- * a slot), `running` (holding a slot, or failing without one), `backoff` (between policy retries, holding no
- * slot), `done` (settled), `dropped` (refused, or discarded by `clearQueue`).
+ * a slot), `running` (holding a slot: its latest attempt's), `backoff` (between policy retries, holding no
+ * slot), `failing` (ending without a slot: cancelled or closed while it waited), `done` (settled), `dropped`
+ * (refused, or discarded by `clearQueue`).
  */
-export type TaskState = 'new' | 'blocked' | 'queued' | 'running' | 'backoff' | 'done' | 'dropped';
+export type TaskState = 'new' | 'blocked' | 'queued' | 'running' | 'backoff' | 'failing' | 'done' | 'dropped';
 
 /** A task function as the engine calls it: the attempt is its context. */
 export type TaskFn = (ctx: TaskContext) => unknown;
@@ -148,8 +149,6 @@ export class Task extends AsyncResource {
   state: TaskState = 'new';
   /** The latest attempt (`undefined` until the task first starts). */
   attempt: Attempt | undefined = undefined;
-  /** The slot the task holds, if any. */
-  slot: Slot<Attempt> | undefined = undefined;
   /** The outcome: the value on success, a {@link Rejection} carrying the error on failure. */
   result: unknown = undefined;
   extra: TaskExtra | undefined = undefined;
