@@ -224,3 +224,41 @@ test('close ends every thread, graceful or forced; the process exits by itself',
   ]);
   assert.equal(out, '4', 'an open pool with idle threads does not keep the process alive');
 });
+
+test('resize(threads) counts threads: workers = threads × tasksPerThread; idle threads beyond it end, busy ones when done; never below minThreads', async () => {
+  const tp = new ThreadPool({ maxThreads: 2, tasksPerThread: 2, minThreads: 1 });
+  try {
+    assert.equal(tp.workers, 4);
+    assert.throws(() => tp.resize(0), { name: 'RangeError', message: /resize\(threads\) must be an integer ≥ 1/ });
+    assert.throws(() => tp.resize(1.5), { name: 'RangeError' });
+    const g = gate();
+    const busy = [1, 2, 3, 4].map(() => tp.runTask(tasks, 'waitGate', g));
+    await flush();
+    assert.equal(tp.threads, 2);
+    tp.resize(1);
+    assert.equal(tp.workers, 2, 'one thread of two slots');
+    const later = [5, 6].map((x) => tp.runTask<number>(tasks, 'double', x));
+    await flush();
+    assert.equal(tp.running, 4, 'no task starts until fewer than the new number of workers are busy');
+    open(g);
+    await Promise.all(busy);
+    assert.deepEqual(await Promise.all(later), [10, 12]);
+    await tp.onIdle();
+    assert.equal(tp.threads, 1, 'the thread beyond the new maximum ended once its tasks were done');
+    tp.resize(3);
+    assert.equal(tp.workers, 6);
+    const many = [1, 2, 3, 4, 5, 6].map((x) => tp.runTask(tasks, 'slowDouble', { x, ms: 30 }));
+    await flush();
+    assert.equal(tp.threads, 3, 'grows again up to the new maximum');
+    await Promise.all(many);
+  } finally {
+    await tp.close();
+  }
+  const floor = new ThreadPool({ maxThreads: 3, minThreads: 2 });
+  try {
+    assert.throws(() => floor.resize(1), { name: 'RangeError', message: /resize\(threads\) \(1\) must be ≥ options\.minThreads \(2\)/ });
+    assert.equal(floor.workers, 3);
+  } finally {
+    await floor.close();
+  }
+});
