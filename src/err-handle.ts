@@ -3,7 +3,7 @@
  * A Go-style face over the engine's {@link Failure}.
  * @module
  */
-import { messages } from './errors.js';
+import * as messages from './messages.js';
 import type { Failure } from './engine/task.js';
 import { validateFunction } from './options.js';
 

@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
 import { Engine } from './engine/engine.js';
 import { inlineExecutor } from './engine/executor.js';
 import { DEFAULT_SPEC, Task, promiseOf, type TaskFn } from './engine/task.js';
-import { AbortError, messages } from './errors.js';
+import { AbortError } from './errors.js';
+import * as messages from './messages.js';
 import type { PoolEvents } from './events.js';
 import { validateBoolean, validateIntegerOrInfinity } from './options.js';
 
@@ -73,7 +74,7 @@ export function limit(concurrency: number | LimitOptions): LimitFunction {
   );
 
   const generator = <Args extends unknown[], R>(fn: (...args: Args) => PromiseLike<R> | R, ...args: Args): Promise<R> => {
-    if (typeof fn !== 'function') return Promise.reject(new TypeError(messages.function('limit(fn)', fn)));
+    if (typeof fn !== 'function') return Promise.reject(new TypeError(messages.func('limit(fn)', fn)));
     const task = new Task((args.length === 0 ? fn : () => fn(...args)) as unknown as TaskFn, DEFAULT_SPEC);
     const promise = promiseOf<R>(task);
     engine.submit(task, 'limit()', false);

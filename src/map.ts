@@ -5,7 +5,8 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { Engine } from './engine/engine.js';
 import { Rejection, Task, emptySpec, type Attempt, type TaskFn, type TaskSpec } from './engine/task.js';
-import { AbortError, messages, toError } from './errors.js';
+import { AbortError, toError } from './errors.js';
+import * as messages from './messages.js';
 import { RingQueue } from './internal/ring-queue.js';
 import { validateBoolean, validateFunction } from './options.js';
 import { resolveRunOptions, type ResolvedRunOptions, type RunOptions } from './run-options.js';
@@ -14,13 +15,20 @@ import type { TaskContext } from './task-context.js';
 /** The function `map()` applies: item, its index in the input, and the attempt's context. */
 export type MapFunction<T, R> = (item: T, index: number, ctx: TaskContext) => R | PromiseLike<R>;
 
-/** Options of `map()`: per-item task options, plus `settle`. */
+/** Options of `map()`: per-item task options, plus `settle` and `waitForRunning`. */
 export interface MapOptions extends RunOptions {
   /**
    * Run every item and resolve with a `PromiseSettledResult` per item instead of failing fast.
    * @default false
    */
   settle?: boolean;
+  /**
+   * Fail-fast, but reject only once the items already running have finished (their results discarded;
+   * waiting items are still dropped and running ones' signals aborted): when `map()` rejects, none of its
+   * functions is still running, so the caller can clean up safely.
+   * @default false
+   */
+  waitForRunning?: boolean;
 }
 
 /** Options of `mapIterable()`: per-item task options, plus `ordered`. */
@@ -44,7 +52,7 @@ class MemberTask extends Task {
   }
 }
 
-const MAP_KEYS = new Set(['settle']);
+const MAP_KEYS = new Set(['settle', 'waitForRunning']);
 const ITERABLE_KEYS = new Set(['ordered']);
 
 type AnyIterator<T> = Iterator<T> | AsyncIterator<T>;
@@ -265,7 +273,15 @@ class ArrayBatch<T, R> extends Batch<T, R> {
   private reject: ((err: Error) => void) | undefined;
   readonly promise: Promise<R[] | PromiseSettledResult<R>[]>;
 
-  constructor(engine: Engine, it: AnyIterator<T>, isAsync: boolean, fn: MapFunction<T, R>, o: ResolvedRunOptions, private readonly settle: boolean) {
+  constructor(
+    engine: Engine,
+    it: AnyIterator<T>,
+    isAsync: boolean,
+    fn: MapFunction<T, R>,
+    o: ResolvedRunOptions,
+    private readonly settle: boolean,
+    private readonly waitForRunning: boolean,
+  ) {
     super(engine, 'map()', it, isAsync, fn, o, new AsyncResource('litepool.map'));
     this.promise = new Promise((resolve, reject) => {
       this.resolve = resolve;
@@ -287,9 +303,10 @@ class ArrayBatch<T, R> extends Batch<T, R> {
   protected changed(): void {
     if (this.resolve === undefined) return;
     if (this.failure !== undefined) {
+      this.release();
+      if (this.waitForRunning && this.inFlight > 0) return;
       const reject = this.reject as (err: Error) => void;
       this.resolve = this.reject = undefined;
-      this.release();
       reject(this.failure as Error);
     } else if (this.drained) {
       const resolve = this.resolve;
@@ -386,7 +403,8 @@ export function mapArray<T, R>(
     validateFunction('map(fn)', fn);
     const o = resolveRunOptions('map(options)', options, MAP_KEYS);
     const settle = optionalBoolean('map(options).settle', options?.settle) === true;
-    const batch = new ArrayBatch(engine, it, isAsync, fn, o, settle);
+    const waitForRunning = optionalBoolean('map(options).waitForRunning', options?.waitForRunning) === true;
+    const batch = new ArrayBatch(engine, it, isAsync, fn, o, settle, waitForRunning);
     batch.pump();
     return batch.promise;
   } catch (err) {

@@ -4,7 +4,7 @@
  * messages read the same everywhere: they name the option, the value and its type.
  * @module
  */
-import { messages } from './errors.js';
+import * as messages from './messages.js';
 
 /** Where a callback error came from. */
 export type CallbackName = 'onSuccess' | 'onError' | 'onComplete' | 'onAddTimeout' | 'errReload.after' | 'onRetry' | 'retryIf' | 'autoDone';
@@ -76,7 +76,7 @@ export function validateLimit(name: string, value: unknown): number {
 
 /** Throws unless `value` is a function. */
 export function validateFunction<F>(name: string, value: F): F {
-  if (typeof value !== 'function') throw new TypeError(messages.function(name, value));
+  if (typeof value !== 'function') throw new TypeError(messages.func(name, value));
   return value;
 }
 

@@ -2,7 +2,8 @@
  * The declarative retry policy: its type, its validation, and the pure backoff math.
  * @module
  */
-import { AbortError, PoolClosedError, messages } from './errors.js';
+import { AbortError, PoolClosedError } from './errors.js';
+import * as messages from './messages.js';
 import { validateDuration, validateFunction, validateIntegerOrInfinity, validateOptions } from './options.js';
 
 /** How the backoff delay is randomised: `full` draws from [0, d], `equal` from [d/2, d], `none` uses d. */

@@ -3,7 +3,8 @@
  * @module
  */
 import type { Tracker } from './engine/task.js';
-import { AbortError, TaskGroupError, messages } from './errors.js';
+import { AbortError, TaskGroupError } from './errors.js';
+import * as messages from './messages.js';
 import { validateDuration, validateInteger, validateOptions, validateSignal } from './options.js';
 import { TaskOptions } from './task-options.js';
 

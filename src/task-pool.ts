@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { Engine } from './engine/engine.js';
 import type { Executor } from './engine/executor.js';
 import { DEFAULT_SPEC, Task, emptySpec, promiseOf, type TaskFn } from './engine/task.js';
-import { messages } from './errors.js';
+import * as messages from './messages.js';
 import type { PoolEvents } from './events.js';
 import { mapArray, mapStream, type MapFunction, type MapIterableOptions, type MapOptions } from './map.js';
 import { resolvePoolOptions, validateBoolean, validateDuration, validateFunction, validateOptions, type PoolOptions } from './options.js';

@@ -7,7 +7,8 @@
  * @module
  */
 import type { EventEmitter } from 'node:events';
-import { AbortError, AddTimeoutError, PoolClosedError, TaskTimeoutError, messages, toError } from '../errors.js';
+import { AbortError, AddTimeoutError, PoolClosedError, TaskTimeoutError, toError } from '../errors.js';
+import * as messages from '../messages.js';
 import type { PoolEvents } from '../events.js';
 import type { ResolvedPoolOptions } from '../options.js';
 import type { PoolUsage } from '../usage.js';
@@ -17,6 +18,7 @@ import { RingQueue } from '../internal/ring-queue.js';
 import type { Executor } from './executor.js';
 import { Hooks, releaseStack, thenOf } from './hooks.js';
 import { Lane } from './lane.js';
+import { Signals } from './signals.js';
 import type { Slot } from './slot.js';
 import { Slots } from './slots.js';
 import { Attempt, Failure, Rejection, type AfterRerun, type RerunHost, type Task, type TaskExtra, type TaskSpec, type Tracker } from './task.js';
@@ -85,6 +87,11 @@ export class Engine implements RerunHost {
   private retried = 0;
   private rejected = 0;
   private readonly hooks: Hooks;
+  /** One listener per signal, whatever the number of tasks that share it. */
+  private readonly signals = new Signals<Task>((task, reason) => {
+    (task.extra as TaskExtra).watched = false;
+    this.cancel(task, reason);
+  });
   private readonly executor: Executor;
   private readonly events: EventEmitter<PoolEvents>;
 
@@ -186,7 +193,7 @@ export class Engine implements RerunHost {
     this.pending++;
     const spec = task.spec;
     spec.tracker?.taskAdmitted();
-    if (spec.signal !== undefined && !spec.managed && task.extra?.abortListener === undefined) this.listen(task);
+    if (spec.signal !== undefined && !spec.managed && task.extra?.watched !== true) this.listen(task);
     task.state = 'queued';
     if (!this.dispatching && this.canStartNow()) this.dispatch(task, scoped);
     else this.queue.push(task);
@@ -202,20 +209,15 @@ export class Engine implements RerunHost {
   }
 
   private listen(task: Task): void {
-    const signal = task.spec.signal as AbortSignal;
-    const listener = () => {
-      (task.extra as TaskExtra).abortListener = undefined;
-      this.cancel(task, signal.reason);
-    };
-    task.more().abortListener = listener;
-    signal.addEventListener('abort', listener, { once: true });
+    task.more().watched = true;
+    this.signals.add(task);
   }
 
   private unlisten(task: Task): void {
     const extra = task.extra;
-    if (extra?.abortListener === undefined) return;
-    (task.spec.signal as AbortSignal).removeEventListener('abort', extra.abortListener);
-    extra.abortListener = undefined;
+    if (extra === undefined || !extra.watched) return;
+    extra.watched = false;
+    this.signals.delete(task);
   }
 
   /** A task that was never admitted leaves: no timer, no listener, counted as rejected. */
@@ -657,7 +659,7 @@ export class Engine implements RerunHost {
     const ok = !(result instanceof Rejection);
     // On success; on the final failure only when no failure handler owns that path.
     if (spec.markDone && spec.tracker !== undefined && (ok || spec.onFailure === undefined)) this.trackerDone(spec.tracker);
-    if (task.extra?.abortListener !== undefined) this.unlisten(task);
+    if (task.extra?.watched === true) this.unlisten(task);
     if (held) this.leaveSlot(task);
     this.pending--;
     const resolve = task.resolve;
@@ -843,9 +845,14 @@ export class Engine implements RerunHost {
     if (this.closing === undefined || this.state === 'closed') return;
     this.state = 'closed';
     this.clearCloseTimer();
-    for (const tracker of [...this.trackers]) tracker.rejectWaits(new PoolClosedError(messages.closedWithGroupWork));
     const never = this.neverStarted;
     this.neverStarted = [];
+    // Waits whose count cannot reach 0 any more are rejected a turn later: a submitter refused by this close
+    // may still mark its group done in its rejection handler (`addTask(opt).catch(() => tg.done())`), and a
+    // wait whose count reaches 0 that way resolves (#14.7).
+    setImmediate(() => {
+      for (const tracker of [...this.trackers]) tracker.rejectWaits(new PoolClosedError(messages.closedWithGroupWork));
+    });
     this.closing.resolve(never);
   }
 

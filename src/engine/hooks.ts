@@ -3,7 +3,8 @@
  * hop), are awaited when they return a thenable, and whatever they throw is reported, never propagated.
  * @module
  */
-import { describe, messages, toError } from '../errors.js';
+import { describe, toError } from '../errors.js';
+import * as messages from '../messages.js';
 import type { CallbackErrorInfo, CallbackName } from '../options.js';
 
 const noop = (): void => {};

@@ -128,7 +128,8 @@ export class TaskExtra {
   admitReject: ((err: Error) => void) | undefined = undefined;
   /** The add-timeout timer while blocked, or the backoff timer while waiting to be retried. */
   timer: NodeJS.Timeout | undefined = undefined;
-  abortListener: (() => void) | undefined = undefined;
+  /** The task's signal is watched for it (see `Signals`). */
+  watched = false;
   policyRetries = 0;
 }
 

@@ -2,7 +2,18 @@
  * Errors of the thread pool. They live apart from the core's so that in-process users do not load them.
  * @module
  */
-import { LitePoolError } from '../errors.js';
+import { LitePoolError, describe } from '../errors.js';
+
+/** The thread pool's own messages (see `messages` in the core's errors). */
+export const threadMessages = {
+  fraction: (name: string, value: unknown) => `${name} must be a number from 0 to 1, received ${describe(value)}`,
+  atMost: (name: string, other: string, value: number, bound: number) => `${name} (${value}) must be ≤ ${other} (${bound})`,
+  preload: (value: unknown) => `options.preload must be an array of module specifiers, received ${describe(value)}`,
+  transferList: (value: unknown) => `options.transfer must be an array, received ${describe(value)}`,
+  moduleUrl: (value: unknown, relative: boolean) =>
+    `module must be a file URL or an absolute path${relative ? " (use new URL('./file.js', import.meta.url))" : ''}, received ${describe(value)}`,
+  exportName: (value: unknown) => `name must be the name of an exported function, received ${describe(value)}`,
+};
 
 /** The thread running the task crashed (uncaught error, unhandled rejection, out of memory) or exited. */
 export class ThreadCrashError extends LitePoolError {

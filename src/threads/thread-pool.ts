@@ -6,7 +6,8 @@
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
-import { messages } from '../errors.js';
+import * as messages from '../messages.js';
+import { threadMessages } from './errors.js';
 import { validateDuration, validateFunction, validateInteger, validateIntegerOrInfinity, validateOptions, type CallbackErrorInfo } from '../options.js';
 import type { RunOptions } from '../run-options.js';
 import type { TaskContext } from '../task-context.js';
@@ -68,7 +69,7 @@ function resolveScaling(s: ScalingOptions | undefined): ResolvedScaling {
   const o = s ?? {};
   const fraction = (name: string, v: number | undefined, d: number) => {
     if (v === undefined) return d;
-    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new RangeError(messages.fraction(`options.scaling.${name}`, v));
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new RangeError(threadMessages.fraction(`options.scaling.${name}`, v));
     return v;
   };
   return {
@@ -82,9 +83,9 @@ function resolveScaling(s: ScalingOptions | undefined): ResolvedScaling {
 
 function moduleUrl(module: string | URL): string {
   if (module instanceof URL) return module.href;
-  if (typeof module !== 'string' || module.length === 0) throw new TypeError(messages.moduleUrl(module, false));
+  if (typeof module !== 'string' || module.length === 0) throw new TypeError(threadMessages.moduleUrl(module, false));
   if (module.startsWith('file:')) return module;
-  if (!module.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(module)) throw new TypeError(messages.moduleUrl(module, true));
+  if (!module.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(module)) throw new TypeError(threadMessages.moduleUrl(module, true));
   return pathToFileURL(module).href;
 }
 
@@ -110,11 +111,11 @@ export class ThreadPool extends TaskPool {
     validateOptions('options', options, OPTION_NAMES, 'a ThreadPool option');
     const maxThreads = options.maxThreads === undefined ? availableParallelism() : validateInteger('options.maxThreads', options.maxThreads, 1);
     const minThreads = options.minThreads === undefined ? Math.min(1, maxThreads) : validateInteger('options.minThreads', options.minThreads, 0);
-    if (minThreads > maxThreads) throw new RangeError(messages.atMost('options.minThreads', 'options.maxThreads', minThreads, maxThreads));
+    if (minThreads > maxThreads) throw new RangeError(threadMessages.atMost('options.minThreads', 'options.maxThreads', minThreads, maxThreads));
     const tasksPerThread = options.tasksPerThread === undefined ? 1 : validateInteger('options.tasksPerThread', options.tasksPerThread, 1);
     const idleTimeout = options.idleTimeout === undefined ? 10_000 : validateDuration('options.idleTimeout', options.idleTimeout);
     const preload = options.preload ?? [];
-    if (!Array.isArray(preload) || preload.some((p) => typeof p !== 'string')) throw new TypeError(messages.preload(preload));
+    if (!Array.isArray(preload) || preload.some((p) => typeof p !== 'string')) throw new TypeError(threadMessages.preload(preload));
     if (options.clock !== undefined) validateFunction('options.clock.now', options.clock.now);
     const executor = new ThreadExecutor({
       minThreads,
@@ -158,10 +159,10 @@ export class ThreadPool extends TaskPool {
    */
   task<R = unknown>(module: string | URL, name: string, input?: unknown, options?: ThreadTaskOptions): (ctx: TaskContext) => Promise<R> {
     const url = moduleUrl(module);
-    if (typeof name !== 'string' || name.length === 0) throw new TypeError(messages.exportName(name));
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError(threadMessages.exportName(name));
     assertCloneable(input);
     const transfer = options?.transfer ?? [];
-    if (!Array.isArray(transfer)) throw new TypeError(messages.transferList(transfer));
+    if (!Array.isArray(transfer)) throw new TypeError(threadMessages.transferList(transfer));
     const spec: ThreadTaskSpec = { module: url, name, input, transfer };
     const executor = this.threadExecutor;
     // Run by the pool, the executor reads `spec` and stops the thread through the attempt's abort hook, with
