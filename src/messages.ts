@@ -64,3 +64,9 @@ export const queueCleared = 'the limiter queue was cleared';
 // Hooks.
 export const callbackFailed = (name: string, message: string) => `a ${name} callback failed: ${message}`;
 export const reportFailed = (name: string, message: string) => `reporting a failed ${name} callback failed too: ${message}`;
+
+// Nesting.
+export const nestedLink = (task: number, worker: number) => `task ${task} on worker ${worker} waits for a task it submitted`;
+export const nestedDeadlock = (links: string) =>
+  `the pool may be deadlocked: every worker holds a task whose child, submitted to the same pool, waits for a worker behind it (${links}). ` +
+  'A task that awaits run() on its own pool needs a free worker for the child: give children their own pool, or more workers than nesting levels';

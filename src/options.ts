@@ -34,6 +34,16 @@ export interface PoolOptions {
    * pool's `error` event when it has a listener, else to a process warning. They never break the pool.
    */
   onCallbackError?: (err: Error, info: CallbackErrorInfo) => void;
+  /**
+   * Track, through `AsyncLocalStorage`, which task submitted which, so that a nested-submission deadlock is
+   * reported wherever the child is submitted (after any `await`): a `LitePoolWarning` with code
+   * `LITEPOOL_NESTED_DEADLOCK` once every worker has been held for a second by tasks whose children wait
+   * behind them. Without it, only children submitted before their parent's first `await` are tracked. It
+   * costs an `AsyncLocalStorage` scope per attempt (and, on Node 20, async hooks for the whole process):
+   * meant for development and for pools that nest.
+   * @default false
+   */
+  detectDeadlocks?: boolean;
 }
 
 /** Options after validation, with defaults applied. */
@@ -41,6 +51,7 @@ export interface ResolvedPoolOptions {
   workers: number;
   queueSize: number;
   onCallbackError: ((err: Error, info: CallbackErrorInfo) => void) | undefined;
+  detectDeadlocks?: boolean;
 }
 
 /** Throws unless `value` is an integer ≥ `min`. */
@@ -118,7 +129,7 @@ export function validateOptions<T extends object>(name: string, value: T, known:
   return value;
 }
 
-const POOL_OPTION_NAMES = new Set(['workers', 'queueSize', 'onCallbackError']);
+const POOL_OPTION_NAMES = new Set(['workers', 'queueSize', 'onCallbackError', 'detectDeadlocks']);
 
 /** Validates the pool's options once, at construction. */
 export function resolvePoolOptions(options: PoolOptions | undefined): ResolvedPoolOptions {
@@ -127,5 +138,6 @@ export function resolvePoolOptions(options: PoolOptions | undefined): ResolvedPo
     workers: o.workers === undefined ? 1 : validateInteger('options.workers', o.workers, 1),
     queueSize: o.queueSize === undefined ? Number.POSITIVE_INFINITY : validateIntegerOrInfinity('options.queueSize', o.queueSize, 0),
     onCallbackError: o.onCallbackError === undefined ? undefined : validateFunction('options.onCallbackError', o.onCallbackError),
+    detectDeadlocks: o.detectDeadlocks === undefined ? false : validateBoolean('options.detectDeadlocks', o.detectDeadlocks),
   };
 }

@@ -6,6 +6,7 @@
  * `map`, `limit`) translate into these.
  * @module
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EventEmitter } from 'node:events';
 import { AbortError, AddTimeoutError, PoolClosedError, TaskTimeoutError, toError } from '../errors.js';
 import * as messages from '../messages.js';
@@ -16,7 +17,8 @@ import { backoffDelay, retryableByDefault } from '../retry.js';
 import { PriorityQueue } from '../internal/priority-queue.js';
 import { RingQueue } from '../internal/ring-queue.js';
 import type { Executor } from './executor.js';
-import { Hooks, releaseStack, thenOf } from './hooks.js';
+import { Hooks, poolWarning, releaseStack, thenOf } from './hooks.js';
+import { Nesting } from './nesting.js';
 import { Lane } from './lane.js';
 import { Signals } from './signals.js';
 import type { Slot } from './slot.js';
@@ -50,6 +52,10 @@ function attemptTimedOut(engine: Engine, attempt: Attempt): void {
 
 function backoffOver(engine: Engine, task: Task): void {
   engine.backoffOver(task);
+}
+
+function execute(executor: Executor, task: Task, attempt: Attempt): unknown {
+  return executor.execute(task, attempt);
 }
 
 /** An AbortError for `reason`, passed on as is when it is one already (a batch abort). */
@@ -92,6 +98,10 @@ export class Engine implements RerunHost {
     (task.extra as TaskExtra).watched = false;
     this.cancel(task, reason);
   });
+  /** Parent links of nested submissions, and the check for the deadlock they can make. */
+  private readonly nesting: Nesting;
+  /** With `detectDeadlocks`: the task whose attempt the current async context descends from. */
+  private readonly lineage: AsyncLocalStorage<Task> | undefined;
   private readonly executor: Executor;
   private readonly events: EventEmitter<PoolEvents>;
 
@@ -101,6 +111,14 @@ export class Engine implements RerunHost {
     this.events = events;
     this.hooks = new Hooks(options.onCallbackError, events);
     this.slots = new Slots<Attempt>(options.workers, (attempt, ok, value) => this.attemptReturned(attempt, ok, value));
+    this.nesting = new Nesting(this.slots, (message) => poolWarning('LITEPOOL_NESTED_DEADLOCK', message));
+    this.lineage = options.detectDeadlocks === true ? new AsyncLocalStorage<Task>() : undefined;
+  }
+
+  /** Links `task` to the task that submitted it, when the submitter is a running task of this engine. */
+  private adopt(task: Task): void {
+    const parent = this.nesting.calling ?? this.lineage?.getStore();
+    if (parent !== undefined && parent.state === 'running') task.more().parent = parent;
   }
 
   /** Tasks that hold a slot or a timed-out function (busy slots). */
@@ -147,6 +165,7 @@ export class Engine implements RerunHost {
    */
   add(task: Task, resolved: Promise<void>): Promise<void> {
     task.id = ++this.lastId;
+    if (this.nesting.calling !== undefined || this.lineage !== undefined) this.adopt(task);
     if (this.hasRoom) {
       this.admit(task, false);
       return resolved;
@@ -170,6 +189,7 @@ export class Engine implements RerunHost {
       return undefined;
     }
     task.id = ++this.lastId;
+    if (this.nesting.calling !== undefined || this.lineage !== undefined) this.adopt(task);
     if (this.hasRoom) {
       this.admit(task, false);
       return undefined;
@@ -195,14 +215,19 @@ export class Engine implements RerunHost {
     spec.tracker?.taskAdmitted();
     if (spec.signal !== undefined && !spec.managed && task.extra?.watched !== true) this.listen(task);
     task.state = 'queued';
-    if (!this.dispatching && this.canStartNow()) this.dispatch(task, scoped);
-    else this.queue.push(task);
+    if (!this.dispatching && this.canStartNow()) {
+      this.dispatch(task, scoped);
+      return;
+    }
+    this.queue.push(task);
+    if (task.extra?.parent !== undefined) this.nesting.waits(task);
   }
 
   private block(task: Task): void {
     this.active = true;
     task.state = 'blocked';
     this.adders.push(task);
+    if (task.extra?.parent !== undefined) this.nesting.waits(task);
     const spec = task.spec;
     if (spec.addTimeout > 0) task.more().timer = setTimeout(addTimedOut, spec.addTimeout, this, task);
     if (spec.signal !== undefined && !spec.managed) this.listen(task);
@@ -237,6 +262,7 @@ export class Engine implements RerunHost {
    * rejects, resolves); the task's own promise rejects.
    */
   private settleRefused(task: Task, err: Error): void {
+    if (task.extra?.waiting === true) this.nesting.leaves(task);
     const resolve = task.resolve;
     task.resolve = undefined;
     const extra = task.extra;
@@ -378,6 +404,7 @@ export class Engine implements RerunHost {
   private start(task: Task, scoped: boolean): void {
     const slot = this.slots.take();
     this.assigned++;
+    if (task.extra?.waiting === true) this.nesting.leaves(task);
     task.state = 'running';
     if (this.events.listenerCount('active') > 0) this.events.emit('active');
     if (scoped) task.runInAsyncScope(this.runAttempt, this, task, slot, undefined);
@@ -447,13 +474,18 @@ export class Engine implements RerunHost {
     if (timeout > 0) attempt.timer = setTimeout(attemptTimedOut, timeout, this, attempt);
     let result: unknown;
     let then: ReturnType<typeof thenOf>;
+    const nesting = this.nesting;
+    const outer = nesting.calling;
+    nesting.calling = task;
     try {
-      result = this.executor.execute(task, attempt);
+      result = this.lineage === undefined ? this.executor.execute(task, attempt) : this.lineage.run(task, execute, this.executor, task, attempt);
       then = thenOf(result);
     } catch (err) {
+      nesting.calling = outer;
       this.attemptReturned(attempt, false, err);
       return;
     }
+    nesting.calling = outer;
     if (then === undefined) {
       this.attemptReturned(attempt, true, result);
     } else if (result instanceof Promise) {
@@ -654,6 +686,7 @@ export class Engine implements RerunHost {
   private finish(task: Task): void {
     const held = task.state === 'running';
     task.state = 'done';
+    if (task.extra?.waiting === true) this.nesting.leaves(task);
     const spec = task.spec;
     const result = task.result;
     const ok = !(result instanceof Rejection);
@@ -684,6 +717,7 @@ export class Engine implements RerunHost {
     slot.held = false;
     this.assigned--;
     if (slot.zombies === 0) this.slots.release(slot);
+    this.nesting.progressed();
   }
 
   private trackerDone(tracker: Tracker): void {
@@ -740,6 +774,7 @@ export class Engine implements RerunHost {
       }
       task.state = 'dropped';
       this.unlisten(task);
+      this.nesting.leaves(task);
       this.pending--;
       task.spec.tracker?.taskFinished();
       task.resolve = undefined;
@@ -845,6 +880,7 @@ export class Engine implements RerunHost {
     if (this.closing === undefined || this.state === 'closed') return;
     this.state = 'closed';
     this.clearCloseTimer();
+    this.nesting.stop();
     const never = this.neverStarted;
     this.neverStarted = [];
     // Waits whose count cannot reach 0 any more are rejected a turn later: a submitter refused by this close

@@ -50,6 +50,11 @@ function warn(message: string, err: Error): void {
   process.emitWarning(`litepool: ${message}`, { type: 'LitePoolWarning', code: 'LITEPOOL_CALLBACK_ERROR', detail });
 }
 
+/** A process warning of the pool's own (`LitePoolWarning`, with `code`). */
+export function poolWarning(code: string, message: string): void {
+  process.emitWarning(`litepool: ${message}`, { type: 'LitePoolWarning', code });
+}
+
 /** Where a hook's failure goes when no `onCallbackError` is set: an `error` event, if anyone listens. */
 export interface ErrorEvents {
   listenerCount(event: 'error'): number;

@@ -130,6 +130,12 @@ export class TaskExtra {
   timer: NodeJS.Timeout | undefined = undefined;
   /** The task's signal is watched for it (see `Signals`). */
   watched = false;
+  /** The task whose function submitted this one while it was being called (see `Nesting`). */
+  parent: Task | undefined = undefined;
+  /** This child is counted by its parent as waiting for a slot. */
+  waiting = false;
+  /** Children of this task waiting for a slot. */
+  waitingChildren = 0;
   policyRetries = 0;
 }
 
