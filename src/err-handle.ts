@@ -1,11 +1,10 @@
 /**
  * The handle an `onError` callback receives: it re-runs the failed task, as Go's `ErrHandle.ErrReload`.
- * A Go-style face over the engine's {@link Failure}.
+ * A Go-style face over the engine's `Failure`.
  * @module
  */
-import * as messages from './messages.js';
 import type { Failure } from './engine/task.js';
-import { validateFunction } from './options.js';
+import { validateFunction, validateIntegerOrInfinity } from './options.js';
 
 /**
  * Called after `errReload`'s retries with the last error, or with `null` and the result when a retry
@@ -33,10 +32,7 @@ export class ErrHandle {
    * error or `null`; never rejects. A second call returns the first call's promise.
    */
   errReload(retries = -1, after?: ErrReloadAfter): Promise<Error | null> {
-    if (typeof retries !== 'number') throw new TypeError(messages.integerOrInfinity('errReload(retries)', -1, retries));
-    if (!((Number.isInteger(retries) && retries >= -1) || retries === Number.POSITIVE_INFINITY)) {
-      throw new RangeError(messages.integerOrInfinity('errReload(retries)', -1, retries));
-    }
+    validateIntegerOrInfinity('errReload(retries)', retries, -1);
     if (after !== undefined) validateFunction('errReload(retries, after)', after);
     return this.failure.rerun(retries === -1 ? Number.POSITIVE_INFINITY : retries, after);
   }

@@ -66,13 +66,6 @@ export class PriorityQueue<T extends Prioritized> {
     for (const level of this.levels) level.queue.forEach(fn);
   }
 
-  /** Removes and returns every item, in the order they would have been taken. */
-  drain(): T[] {
-    const out: T[] = [];
-    for (let item = this.shift(); item !== undefined; item = this.shift()) out.push(item);
-    return out;
-  }
-
   private level(priority: number): RingQueue<T> {
     const levels = this.levels;
     const first = levels[0] as Level<T>;

@@ -8,11 +8,9 @@ export class RingQueue<T> {
   private count = 0;
   private mask: number;
 
-  constructor(capacity = 16) {
-    let size = 16;
-    while (size < capacity) size *= 2;
-    this.buffer = new Array<T | undefined>(size);
-    this.mask = size - 1;
+  constructor() {
+    this.buffer = new Array<T | undefined>(16);
+    this.mask = 15;
   }
 
   /** How many items are queued. */
@@ -66,13 +64,6 @@ export class RingQueue<T> {
   /** Calls `fn` on every item, front first, leaving the queue as it is. */
   forEach(fn: (item: T) => void): void {
     for (let i = 0; i < this.count; i++) fn(this.buffer[(this.head + i) & this.mask] as T);
-  }
-
-  /** Removes and returns every item, front first. */
-  drain(): T[] {
-    const out: T[] = [];
-    for (let item = this.shift(); item !== undefined; item = this.shift()) out.push(item);
-    return out;
   }
 
   private grow(): void {
