@@ -1,3 +1,15 @@
+/**
+ * A task pool for Node.js with the semantics of a Go goroutine pool: a fixed number of long-lived workers, a
+ * bounded waiting room with backpressure, task groups, lifecycle callbacks, retries, timeouts, cancellation
+ * and per-worker usage figures.
+ *
+ * Start with {@link LitePool} (or Go's {@link newPool}) for the promise API (`run`, `map`, `mapIterable`) and
+ * the Go-style one (`newTaskGroup`, `newTaskOptions`, `addTask`), or {@link limit} as a drop-in for p-limit.
+ * For CPU-bound tasks on worker threads, see `litepool/threads`. A pool is an `EventEmitter` of
+ * {@link PoolEvents}: `lp.on('completed', (result) => …)`.
+ *
+ * @module litepool
+ */
 export { LitePool, newPool } from './pool.js';
 export { TaskPool } from './task-pool.js';
 export type { PoolEvents, CloseOptions, PoolState } from './task-pool.js';

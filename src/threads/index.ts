@@ -1,3 +1,11 @@
+/**
+ * The same pool with its task functions on worker threads, for CPU-bound work. A {@link ThreadPool} has the API
+ * of {@link litepool!LitePool | LitePool} (`run`, `map`, groups, callbacks, retries, usage, close and the events
+ * of {@link litepool!PoolEvents | PoolEvents}); its tasks name a module and an exported function with a
+ * structured-clonable input, and a timeout ends the thread running a runaway task.
+ *
+ * @module litepool/threads
+ */
 export { ThreadPool } from './thread-pool.js';
 export type { ThreadPoolOptions, ThreadTaskOptions } from './thread-pool.js';
 export type { ThreadUsage, Clock } from './thread-executor.js';
