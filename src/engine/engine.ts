@@ -100,6 +100,8 @@ export class Engine implements RerunHost {
   });
   /** Parent links of nested submissions, and the check for the deadlock they can make. */
   private readonly nesting: Nesting;
+  /** The task whose function is being called right now (a child submitted now is its child). */
+  private calling: Task | undefined = undefined;
   /** With `detectDeadlocks`: the task whose attempt the current async context descends from. */
   private readonly lineage: AsyncLocalStorage<Task> | undefined;
   private readonly executor: Executor;
@@ -117,7 +119,7 @@ export class Engine implements RerunHost {
 
   /** Links `task` to the task that submitted it, when the submitter is a running task of this engine. */
   private adopt(task: Task): void {
-    const parent = this.nesting.calling ?? this.lineage?.getStore();
+    const parent = this.calling ?? this.lineage?.getStore();
     if (parent !== undefined && parent.state === 'running') task.more().parent = parent;
   }
 
@@ -165,7 +167,7 @@ export class Engine implements RerunHost {
    */
   add(task: Task, resolved: Promise<void>): Promise<void> {
     task.id = ++this.lastId;
-    if (this.nesting.calling !== undefined || this.lineage !== undefined) this.adopt(task);
+    if (this.calling !== undefined || this.lineage !== undefined) this.adopt(task);
     if (this.hasRoom) {
       this.admit(task, false);
       return resolved;
@@ -189,7 +191,7 @@ export class Engine implements RerunHost {
       return undefined;
     }
     task.id = ++this.lastId;
-    if (this.nesting.calling !== undefined || this.lineage !== undefined) this.adopt(task);
+    if (this.calling !== undefined || this.lineage !== undefined) this.adopt(task);
     if (this.hasRoom) {
       this.admit(task, false);
       return undefined;
@@ -474,18 +476,17 @@ export class Engine implements RerunHost {
     if (timeout > 0) attempt.timer = setTimeout(attemptTimedOut, timeout, this, attempt);
     let result: unknown;
     let then: ReturnType<typeof thenOf>;
-    const nesting = this.nesting;
-    const outer = nesting.calling;
-    nesting.calling = task;
+    const outer = this.calling;
+    this.calling = task;
     try {
       result = this.lineage === undefined ? this.executor.execute(task, attempt) : this.lineage.run(task, execute, this.executor, task, attempt);
       then = thenOf(result);
     } catch (err) {
-      nesting.calling = outer;
+      this.calling = outer;
       this.attemptReturned(attempt, false, err);
       return;
     }
-    nesting.calling = outer;
+    this.calling = outer;
     if (then === undefined) {
       this.attemptReturned(attempt, true, result);
     } else if (result instanceof Promise) {

@@ -18,8 +18,6 @@ const STALL_MS = 1_000;
 
 /** The parent links of one engine and the stall check. */
 export class Nesting {
-  /** The task whose function the engine is calling right now, if any. */
-  calling: Task | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
   private warned = false;
   private readonly slots: Slots<Attempt>;
