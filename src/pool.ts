@@ -9,6 +9,7 @@ import { TaskPool } from './task-pool.js';
 /**
  * A pool of `workers` long-lived workers with a bounded waiting room of `workers × queueSize` tasks. Adding
  * to a full pool waits for room (backpressure). Tasks run in the async context of the code that added them.
+ * Its events are typed: {@link PoolEvents} (`active`, `completed`, `failed`, `retry`, `idle`, `error`).
  *
  * @example
  * ```ts

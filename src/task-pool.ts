@@ -37,7 +37,7 @@ const CLOSE_KEYS = new Set(['force', 'timeout']);
 /**
  * What `LitePool` and `ThreadPool` have in common: a bounded pool of workers with a waiting room, both
  * vocabularies (promises and Go-style options and groups), usage figures and close. Made through one of
- * them; they differ in what runs a task and in what `resize()` counts.
+ * them; they differ in what runs a task and in what `resize()` counts. Events: {@link PoolEvents}.
  */
 export class TaskPool extends EventEmitter<PoolEvents> {
   /** @internal */
