@@ -10,6 +10,13 @@ export const threadMessages = {
   atMost: (name: string, other: string, value: number, bound: number) => `${name} (${value}) must be ≤ ${other} (${bound})`,
   preload: (value: unknown) => `options.preload must be an array of module specifiers, received ${describe(value)}`,
   transferList: (value: unknown) => `options.transfer must be an array, received ${describe(value)}`,
+  transferItem: (index: number, value: unknown) =>
+    `options.transfer[${index}] must be a transferable object (an ArrayBuffer, a typed array or DataView, a MessagePort …), received ${describe(value)}`,
+  detachedTransfer: (index: number, attempt: number | undefined) =>
+    `options.transfer[${index}] is a detached ArrayBuffer${attempt !== undefined && attempt > 1 ? ` at attempt ${attempt}` : ''}: it was already moved to a thread ` +
+    '(by an earlier attempt of this task, or by another task), and sending it again would give the task an empty buffer. ' +
+    'A buffer can be transferred once: give each task its own buffer, or leave it out of transfer so that it is copied',
+  inputNotSent: (reason: string) => `the task input could not be sent to a thread: ${reason}`,
   moduleUrl: (value: unknown, relative: boolean) =>
     `module must be a file URL or an absolute path${relative ? " (use new URL('./file.js', import.meta.url))" : ''}, received ${describe(value)}`,
   exportName: (value: unknown) => `name must be the name of an exported function, received ${describe(value)}`,

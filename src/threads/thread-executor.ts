@@ -6,11 +6,13 @@
  */
 import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 import type { Executor } from '../engine/executor.js';
-import type { Attempt, Task } from '../engine/task.js';
+import { Attempt, type Task } from '../engine/task.js';
 import { AbortError } from '../errors.js';
-import { ThreadCrashError, ThreadTerminatedError } from './errors.js';
+import type { TaskContext } from '../task-context.js';
+import { ThreadCrashError, ThreadTerminatedError, threadMessages } from './errors.js';
 import { RUNNER_SOURCE } from './runner-source.js';
 import { scaleDecision, type ResolvedScaling } from './scaling.js';
+import { detachedAt, withoutBuffers, type TransferList } from './transfer.js';
 
 /** One thread's figures. */
 export interface ThreadUsage {
@@ -52,7 +54,18 @@ export interface ThreadTaskSpec {
   readonly module: string;
   readonly name: string;
   readonly input: unknown;
-  readonly transfer: readonly TransferListItem[];
+  readonly transfer: TransferList;
+}
+
+/**
+ * Whether the task of `ctx` may run again after this attempt: a retry policy with retries, or a failure
+ * handler (which may `errReload`). Such an attempt must not move its buffers, or the next one would find
+ * them detached (issue #14).
+ */
+function mayRunAgain(ctx: TaskContext | undefined): boolean {
+  if (!(ctx instanceof Attempt)) return false;
+  const spec = ctx.task.spec;
+  return (spec.retry !== undefined && spec.retry.retries > 0) || spec.onFailure !== undefined;
 }
 
 /** Where a thread task function made by `tp.task()` carries its spec, for the executor to read. */
@@ -127,14 +140,25 @@ export class ThreadExecutor implements Executor {
   execute(task: Task, attempt: Attempt): unknown {
     const spec = (task.fn as Partial<ThreadTaskFunction<unknown>>)[THREAD_TASK];
     if (spec === undefined) return task.fn.call(task.spec.thisArg, attempt);
-    return this.exec(spec, attempt);
+    return this.exec(spec, attempt, attempt);
   }
 
-  /** Runs a thread task on a thread; settles with its result or error. */
-  exec(spec: ThreadTaskSpec, stop: StopSource): Promise<unknown> {
-    const { module, name, input, transfer } = spec;
+  /**
+   * Runs a thread task on a thread; settles with its result or error. `ctx` is the attempt the task runs
+   * in, when there is one: an attempt that may be followed by another sends copies of the buffers listed
+   * in `transfer` instead of moving them, so that every attempt gets the data.
+   */
+  exec(spec: ThreadTaskSpec, stop: StopSource, ctx: TaskContext | undefined): Promise<unknown> {
+    const { module, name, input } = spec;
     if (stop instanceof AbortSignal && stop.aborted) return Promise.reject(stop.reason);
     if (this.closed) return Promise.reject(new AbortError(undefined, 'the thread pool is closed'));
+    let transfer: readonly TransferListItem[] = spec.transfer.items;
+    if (transfer.length > 0) {
+      // postMessage would send a detached buffer as an empty one: a wrong result, never an error (issue #14).
+      const detached = detachedAt(spec.transfer);
+      if (detached >= 0) return Promise.reject(new TypeError(threadMessages.detachedTransfer(detached, ctx?.attempt)));
+      if (mayRunAgain(ctx)) transfer = withoutBuffers(spec.transfer);
+    }
     const thread = this.pick();
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
@@ -145,7 +169,7 @@ export class ThreadExecutor implements Executor {
         thread.worker.postMessage({ id, module, name, input }, transfer as TransferListItem[]);
       } catch (err) {
         this.settle(thread, id);
-        reject(new TypeError(`the task input could not be sent to a thread: ${(err as Error).message}`, { cause: err }));
+        reject(new TypeError(threadMessages.inputNotSent((err as Error).message), { cause: err }));
         return;
       }
       // A timeout or an abort stops the work: the thread is ended, and replaced when next needed.

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+import type { ResourceLimits } from 'node:worker_threads';
 import * as messages from '../messages.js';
 import { threadMessages } from './errors.js';
 import { validateDuration, validateFunction, validateInteger, validateIntegerOrInfinity, validateOptions, type CallbackErrorInfo } from '../options.js';
@@ -16,6 +16,7 @@ import { formatTable } from '../usage.js';
 import { assertCloneable } from './cloneable.js';
 import type { ResolvedScaling, ScalingOptions } from './scaling.js';
 import { THREAD_TASK, ThreadExecutor, type Clock, type ThreadTaskSpec, type ThreadUsage } from './thread-executor.js';
+import { transferList, type TransferItem } from './transfer.js';
 
 /** Options of a {@link ThreadPool}. */
 export interface ThreadPoolOptions {
@@ -59,8 +60,19 @@ export interface ThreadPoolOptions {
 
 /** Options of one thread task. */
 export interface ThreadTaskOptions {
-  /** `ArrayBuffer`s and other transferables to move to the thread instead of copying. A transferred buffer is detached, so do not combine `transfer` with retries. */
-  transfer?: readonly TransferListItem[];
+  /**
+   * What to move to the thread instead of copying: `ArrayBuffer`s, typed arrays and `DataView`s (their whole
+   * `buffer` moves, other views of it included), `MessagePort`s and Node's other transferables. A moved
+   * buffer is detached here: it is empty, and cannot be sent again. Shared memory is never copied, so views
+   * of a `SharedArrayBuffer` are left out.
+   *
+   * Retries stay correct: when the task may run again — a retry policy with retries (`retry`, `setRetry`)
+   * or an `onError` handler, which may `errReload` — its buffers are copied to each attempt instead of moved
+   * (the caller's buffers then stay usable). An attempt that finds a listed buffer already detached (the same
+   * task function run twice, a buffer another task moved) fails with a `TypeError` saying so, rather than
+   * sending an empty buffer.
+   */
+  transfer?: readonly TransferItem[];
 }
 
 const OPTION_NAMES = new Set(['minThreads', 'maxThreads', 'tasksPerThread', 'idleTimeout', 'queueSize', 'resourceLimits', 'preload', 'scaling', 'onCallbackError', 'clock']);
@@ -155,23 +167,25 @@ export class ThreadPool extends TaskPool {
   /**
    * A task function that runs the function `name` exported by `module` (a file URL or an absolute path) on a
    * thread, with `input`. Use it with `run()`, `map()`'s function, or `setTask()`. The input is checked for
-   * structured cloning here, so a bad input fails at once with a `TypeError` naming the part that cannot go.
+   * structured cloning here, so a bad input fails at once with a `TypeError` naming the part that cannot go,
+   * and so is `transfer` (an item that cannot be transferred, a buffer already detached).
    */
   task<R = unknown>(module: string | URL, name: string, input?: unknown, options?: ThreadTaskOptions): (ctx: TaskContext) => Promise<R> {
     const url = moduleUrl(module);
     if (typeof name !== 'string' || name.length === 0) throw new TypeError(threadMessages.exportName(name));
     assertCloneable(input);
-    const transfer = options?.transfer ?? [];
-    if (!Array.isArray(transfer)) throw new TypeError(threadMessages.transferList(transfer));
-    const spec: ThreadTaskSpec = { module: url, name, input, transfer };
+    const spec: ThreadTaskSpec = { module: url, name, input, transfer: transferList(options?.transfer ?? []) };
     const executor = this.threadExecutor;
     // Run by the pool, the executor reads `spec` and stops the thread through the attempt's abort hook, with
     // no AbortSignal per task; called directly (from inside another task), it listens to `ctx.signal`.
-    const fn = (ctx: TaskContext) => executor.exec(spec, ctx.signal) as Promise<R>;
+    const fn = (ctx: TaskContext) => executor.exec(spec, ctx.signal, ctx) as Promise<R>;
     return Object.assign(fn, { [THREAD_TASK]: spec });
   }
 
-  /** `run(task(module, name, input, { transfer }), options)`. */
+  /**
+   * `run(task(module, name, input, { transfer }), options)`. With `transfer` and a `retry` policy, the buffers
+   * are copied to each attempt instead of moved (see {@link ThreadTaskOptions.transfer}).
+   */
   runTask<R = unknown>(module: string | URL, name: string, input?: unknown, options?: RunOptions & ThreadTaskOptions): Promise<R> {
     let fn: (ctx: TaskContext) => Promise<R>;
     try {

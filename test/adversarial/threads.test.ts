@@ -59,6 +59,28 @@ test('retries ride out a crash storm: with a retry policy every task ends with i
   }
 });
 
+test('transferred buffers ride out a crash storm with retries: every task ends with the sum of its own whole buffer', async () => {
+  const tp = new ThreadPool({ maxThreads: 2, tasksPerThread: 2 });
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  try {
+    const buffers = Array.from({ length: 40 }, (_, i) => new Uint8Array(1000).fill(i));
+    const results = await tp.map(
+      buffers,
+      // Attempts that crash their thread also end their neighbours' attempts (ThreadTerminatedError): every
+      // retry must still see the whole buffer, never the empty one a moved buffer leaves behind.
+      (data, i, ctx) =>
+        i % 5 === 0 && Atomics.add(counter, 0, 1) < 8
+          ? tp.task<{ bytes: number; sum: number }>(tasks, 'exits', 1)(ctx)
+          : tp.task<{ bytes: number; sum: number }>(tasks, 'sumBytes', data, { transfer: [data] })(ctx),
+      { retry: { retries: 10, minDelay: 0, maxDelay: 1 } },
+    );
+    assert.deepEqual(results, buffers.map((_, i) => ({ bytes: 1000, sum: 1000 * i })));
+    assert.ok(buffers.every((b) => b.byteLength === 1000), 'a task that may be retried copies its buffers');
+  } finally {
+    await tp.close();
+  }
+});
+
 test('close while tasks are queued and running: running ones finish, later adds are refused, no thread is left', async () => {
   const tp = new ThreadPool({ maxThreads: 1, queueSize: 4 });
   const all = Array.from({ length: 4 }, (_, i) => tp.runTask(tasks, 'slowDouble', { x: i, ms: 20 }));
