@@ -45,6 +45,6 @@ export {
   TaskFailedError,
 } from './errors.js';
 export type { LitePoolErrorCode } from './errors.js';
-export { limit } from './limit.js';
+export { limit, limitFunction } from './limit.js';
 export type { LimitFunction, LimitOptions } from './limit.js';
 export type { MapFunction, MapOptions, MapIterableOptions } from './map.js';

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { expectTypeOf } from 'expect-type';
 import {
   limit,
+  limitFunction,
   newPool,
   type ErrHandle,
   type LimitFunction,
@@ -56,6 +57,12 @@ function publicTypes(): void {
   expectTypeOf(l((a: number, b: string) => `${a}${b}`, 1, 'x')).toEqualTypeOf<Promise<string>>();
   // @ts-expect-error: the arguments must match fn's parameters
   void l((a: number) => a, 'not a number');
+
+  // limitFunction() keeps the function's parameters and result, as p-limit's does.
+  const limited = limitFunction(async (a: number, b: string) => `${a}${b}`, { concurrency: 2 });
+  expectTypeOf(limited(1, 'x')).toEqualTypeOf<Promise<string>>();
+  // @ts-expect-error: the arguments must match the limited function's parameters
+  void limited('not a number', 'x');
 
   expectTypeOf(lp.usage()).toEqualTypeOf<PoolUsage>();
   expectTypeOf(lp.close()).toEqualTypeOf<Promise<TaskOptions[]>>();
