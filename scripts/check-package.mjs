@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 
 const root = resolve('.');
 // The bundled main entry, minified and gzipped. The packaging goal was 4 KB (p-queue's size); the pool with
-// groups, callbacks, retries, timeouts, map and limit is 13.4 KB today and cannot get near 4 KB under the
+// groups, callbacks, retries, timeouts, map and limit is 13.5 KB today and cannot get near 4 KB under the
 // contract (docs/DESIGN.md, "Size budget"), so the budget sits about 5 % above it to catch growth.
 const SIZE_BUDGET = 14 * 1024;
 const require = createRequire(import.meta.url);
