@@ -128,11 +128,6 @@ export class Engine implements RerunHost {
     return this.slots.busy;
   }
 
-  /** Tasks in a retry backoff. */
-  get inBackoff(): number {
-    return this.backoff.size;
-  }
-
   // ── Admission ────────────────────────────────────────────────────────────────────────────────────────
 
   /** The refusal of a task entering now because the engine is not open (counted), if it is not. */
