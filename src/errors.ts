@@ -13,7 +13,9 @@ export type LitePoolErrorCode =
   | 'ERR_TASK_GROUP'
   | 'ERR_TASK_FAILED'
   | 'ERR_THREAD_CRASHED'
-  | 'ERR_THREAD_TERMINATED';
+  | 'ERR_THREAD_TERMINATED'
+  | 'ERR_TASK_LOST'
+  | 'ERR_UNKNOWN_HANDLER';
 
 /** Base class of every error litepool creates. */
 export class LitePoolError extends Error {

@@ -52,6 +52,11 @@ export interface ResolvedPoolOptions {
   queueSize: number;
   onCallbackError: ((err: Error, info: CallbackErrorInfo) => void) | undefined;
   detectDeadlocks?: boolean;
+  /**
+   * Called when a submitter starts to wait for room: a face whose room comes from elsewhere (leases of a
+   * shared Redis admission) fetches more.
+   */
+  onBlocked?: () => void;
 }
 
 /** Throws unless `value` is an integer ≥ `min`. */

@@ -5,34 +5,28 @@
  * @module
  */
 import { EventEmitter } from 'node:events';
+import { resolveCloseOptions, type CloseOptions, type ResolvedCloseOptions } from './close-options.js';
 import { Engine } from './engine/engine.js';
 import type { Executor } from './engine/executor.js';
 import { DEFAULT_SPEC, Task, emptySpec, promiseOf, type TaskFn } from './engine/task.js';
 import * as messages from './messages.js';
 import type { PoolEvents } from './events.js';
 import { mapArray, mapStream, type MapFunction, type MapIterableOptions, type MapOptions } from './map.js';
-import { resolvePoolOptions, validateBoolean, validateDuration, validateFunction, validateOptions, type PoolOptions } from './options.js';
-import { resolveRunOptions, type RunOptions } from './run-options.js';
+import { resolvePoolOptions, validateFunction, type PoolOptions } from './options.js';
+import { remoteCallOf } from './remote-call.js';
+import { inProcessRetry, resolveRunOptions, type RunOptions } from './run-options.js';
 import type { TaskContext } from './task-context.js';
 import { TaskGroup } from './task-group.js';
 import { TaskOptions } from './task-options.js';
 import { formatUsage, type PoolUsage } from './usage.js';
 
 export type { PoolEvents } from './events.js';
+export type { CloseOptions } from './close-options.js';
 
 /** The pool's lifecycle: `open`, `closing` (after `close()`, while admitted tasks finish), `closed`. */
 export type PoolState = 'open' | 'closing' | 'closed';
 
-/** Options of {@link TaskPool.close}. */
-export interface CloseOptions {
-  /** Abort running tasks' signals and fail waiting tasks with `PoolClosedError` instead of waiting for them. */
-  force?: boolean;
-  /** Graceful for this many ms, then forced. */
-  timeout?: number;
-}
-
 const RESOLVED: Promise<void> = Promise.resolve();
-const CLOSE_KEYS = new Set(['force', 'timeout']);
 
 /**
  * What `LitePool` and `ThreadPool` have in common: a bounded pool of workers with a waiting room, both
@@ -220,18 +214,13 @@ export class TaskPool extends EventEmitter<PoolEvents> {
    * longer finish. What runs the tasks (threads) is ended after that.
    */
   close(options?: CloseOptions): Promise<TaskOptions[]> {
-    let force = false;
-    let timeout: number | undefined;
+    let o: ResolvedCloseOptions;
     try {
-      if (options !== undefined) {
-        validateOptions('close(options)', options, CLOSE_KEYS, 'a close option');
-        if (options.force !== undefined) force = validateBoolean('close(options).force', options.force);
-        if (options.timeout !== undefined) timeout = validateDuration('close(options).timeout', options.timeout, true);
-      }
+      o = resolveCloseOptions(options);
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    const engineClosed = this.engine.close(force, timeout);
+    const engineClosed = this.engine.close(o.force, o.timeout);
     this.closed ??= engineClosed.then(async (never) => {
       await this.executor.close?.();
       return never as TaskOptions[];
@@ -249,8 +238,16 @@ export class TaskPool extends EventEmitter<PoolEvents> {
     if (opt.owner !== this) return new TypeError(messages.otherPool(where));
     const closed = this.engine.closedError(where);
     if (closed !== undefined) return closed;
-    if ((opt as TaskOptions).task === undefined) return new TypeError(messages.noTask(where));
-    return this.engine.abortedError(where, (opt as TaskOptions).spec.signal);
+    const { task, spec } = opt as TaskOptions;
+    if (task === undefined) return new TypeError(messages.noTask(where));
+    const call = remoteCallOf(task);
+    if (call !== undefined) return new TypeError(messages.remoteTaskInProcess(where, call.handler));
+    try {
+      inProcessRetry(`${where}.retry`, spec.retry);
+    } catch (err) {
+      return err as Error;
+    }
+    return this.engine.abortedError(where, spec.signal);
   }
 }
 

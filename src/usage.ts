@@ -56,8 +56,17 @@ export function formatTable(head: readonly string[], rows: readonly string[][], 
   return [line(head), ...rows.map(line)];
 }
 
+/** What {@link formatUsage} reads: a {@link PoolUsage}, or a distributed pool's, whose worker ids are strings. */
+export interface UsageTable {
+  readonly workers: readonly { readonly id: number | string; readonly state: string; readonly executed: number; readonly failed: number; readonly busyMs: number }[];
+  readonly completed: number;
+  readonly failed: number;
+  readonly retried: number;
+  readonly rejected: number;
+}
+
 /** Renders a usage snapshot as lines: a header, one row per worker, then a balance line. */
-export function formatUsage(usage: PoolUsage): string[] {
+export function formatUsage(usage: UsageTable): string[] {
   const head = ['worker', 'state', 'executed', 'failed', 'busy ms', 'share'];
   const total = usage.workers.reduce((s, w) => s + w.busyMs, 0);
   const rows = usage.workers.map((w) => [

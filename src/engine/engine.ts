@@ -13,7 +13,7 @@ import * as messages from '../messages.js';
 import type { PoolEvents } from '../events.js';
 import type { ResolvedPoolOptions } from '../options.js';
 import type { PoolUsage } from '../usage.js';
-import { backoffDelay, retryableByDefault } from '../retry.js';
+import { backoffDelay, listed, retryableByDefault } from '../retry.js';
 import { PriorityQueue } from '../internal/priority-queue.js';
 import { RingQueue } from '../internal/ring-queue.js';
 import type { Executor } from './executor.js';
@@ -106,6 +106,7 @@ export class Engine implements RerunHost {
   private readonly lineage: AsyncLocalStorage<Task> | undefined;
   private readonly executor: Executor;
   private readonly events: EventEmitter<PoolEvents>;
+  private readonly onBlocked: (() => void) | undefined;
 
   constructor(options: ResolvedPoolOptions, executor: Executor, events: EventEmitter<PoolEvents>) {
     this.queueSize = options.queueSize;
@@ -115,6 +116,7 @@ export class Engine implements RerunHost {
     this.slots = new Slots<Attempt>(options.workers, (attempt, ok, value) => this.attemptReturned(attempt, ok, value));
     this.nesting = new Nesting(this.slots, (message) => poolWarning('LITEPOOL_NESTED_DEADLOCK', message));
     this.lineage = options.detectDeadlocks === true ? new AsyncLocalStorage<Task>() : undefined;
+    this.onBlocked = options.onBlocked;
   }
 
   /** Links `task` to the task that submitted it, when the submitter is a running task of this engine. */
@@ -228,6 +230,7 @@ export class Engine implements RerunHost {
     const spec = task.spec;
     if (spec.addTimeout > 0) task.more().timer = setTimeout(addTimedOut, spec.addTimeout, this, task);
     if (spec.signal !== undefined && !spec.managed) this.listen(task);
+    this.onBlocked?.();
   }
 
   private listen(task: Task): void {
@@ -552,9 +555,11 @@ export class Engine implements RerunHost {
     const policy = task.spec.retry as NonNullable<TaskSpec['retry']>;
     const done = task.extra === undefined ? 0 : task.extra.policyRetries;
     if (done >= policy.retries || this.stopReason(task, policy.retries === Number.POSITIVE_INFINITY) !== undefined) return false;
-    if (policy.retryIf === undefined) return retryableByDefault(err);
+    const retryIf = policy.retryIf;
+    if (retryIf === undefined) return retryableByDefault(err);
+    if (typeof retryIf !== 'function') return listed(retryIf as readonly string[], err);
     try {
-      return policy.retryIf(err, task.attempts) === true;
+      return retryIf(err, task.attempts) === true;
     } catch (e) {
       this.hooks.failed(e, 'retryIf');
       return false;
@@ -601,6 +606,13 @@ export class Engine implements RerunHost {
     extra.timer = undefined;
     this.backoff.delete(task);
     task.state = 'failing';
+  }
+
+  /** A retry that ran outside the engine (a remote queue's attempt): counted, its hook called, the event emitted. */
+  reportRetry(onRetry: ((err: Error, attempt: number) => void) | undefined, err: Error, attempt: number): void {
+    this.retried++;
+    if (onRetry !== undefined) this.hooks.call('onRetry', onRetry, undefined, 2, err, attempt);
+    if (this.events.listenerCount('retry') > 0) this.events.emit('retry', err, attempt);
   }
 
   /** A failure handler's rerun: attempts on the same slot, then `after(lastErr, result)`. */

@@ -1,0 +1,42 @@
+/**
+ * The Redis keys a pool uses beside BullMQ's own (`<prefix>:<pool>:*`, BullMQ's layout): all under
+ * `<prefix>:<pool>:lp:`, so that one `SCAN` finds them.
+ * @module
+ */
+
+/** How long a producer's outcome stream outlives its last entry, should the producer be gone. */
+export const STREAM_TTL = 24 * 3600 * 1000;
+
+/** The keys and channels of one pool. */
+export class Keys {
+  /** Admission: producer id → leases held (at most `workers × (1 + queueSize)` across producers). */
+  readonly leases: string;
+  /** Live producers: id → time of the last heartbeat (ms). */
+  readonly producers: string;
+  /** Live worker processes (ids); each has a `worker(id)` key with its figures. */
+  readonly workers: string;
+  /** Published when leases are released: waiting producers try again. */
+  readonly room: string;
+  /** Published by a producer to stop a task on whichever worker holds it. */
+  readonly cancel: string;
+  private readonly base: string;
+
+  constructor(prefix: string, pool: string) {
+    this.base = `${prefix}:${pool}:lp`;
+    this.leases = `${this.base}:leases`;
+    this.producers = `${this.base}:producers`;
+    this.workers = `${this.base}:workers`;
+    this.room = `${this.base}:room`;
+    this.cancel = `${this.base}:cancel`;
+  }
+
+  /** The stream a producer reads its tasks' outcomes from. */
+  done(producer: string): string {
+    return `${this.base}:done:${producer}`;
+  }
+
+  /** A worker process's figures, refreshed by its heartbeat. */
+  worker(id: string): string {
+    return `${this.base}:w:${id}`;
+  }
+}

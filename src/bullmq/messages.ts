@@ -1,0 +1,31 @@
+/**
+ * The messages of `litepool/bullmq`, in one place (as the core's `messages.ts`).
+ * @module
+ */
+import { describe } from '../errors.js';
+
+export const notJson = (where: string, path: string, problem: string) => `${where}: ${path} cannot be sent to a worker: ${problem}`;
+export const option = (name: string, what: string, value: unknown) => `${name} must be ${what}, received ${describe(value)}`;
+export const unknownHandler = (handler: string, worker: string, known: readonly string[]) =>
+  `no handler named ${JSON.stringify(handler)} on worker ${worker} (registered: ${known.length > 0 ? known.join(', ') : 'none'}); register it in serve({ handlers })`;
+export const unknownPredicate = (name: string, worker: string, known: readonly string[]) =>
+  `retryIf names a predicate ${JSON.stringify(name)} that worker ${worker} does not have (registered: ${known.length > 0 ? known.join(', ') : 'none'}); register it in serve({ predicates })`;
+export const predicateFailed = (name: string, message: string) => `the retryIf predicate ${JSON.stringify(name)} threw: ${message}`;
+export const resultNotJson = (where: string, path: string, problem: string) => `${where}: ${path} cannot be sent back to the producer: ${problem}`;
+export const workerClosing = 'the worker is closing';
+export const workerForced = 'the worker was closed with force';
+export const cancelledRemotely = 'the task was cancelled by its producer';
+export const poolName = (where: string, value: unknown) => `${where} must be a non-empty string without ':' (the pool's name, the same on producers and workers), received ${describe(value)}`;
+export const connection = (where: string, value: unknown) =>
+  `${where} must be a Redis URL ('redis://host:port'), ioredis options ({ host, port, ... }) or an ioredis instance, received ${describe(value)}`;
+export const handlers = (where: string, value: unknown) => `${where} must be an object of handler functions by name, received ${describe(value)}`;
+export const handler = (where: string, name: string, value: unknown) => `${where}.${name} must be a function (input, ctx) => result, received ${describe(value)}`;
+export const notThisPool = (where: string) => `${where}: these TaskOptions belong to another pool`;
+export const gangRemote = 'addTaskGroup(...opts) admits its tasks together, but remote workers start them as they pick them up: there is no gang start across processes';
+export const retryIfFunction = (name: string) =>
+  `${name}: a function cannot travel to the workers; register it there (serve({ predicates: { name: fn } })) and pass its name, or pass a list of error codes and names`;
+export const handlerName = (where: string, value: unknown) => `${where} must be a non-empty string naming a handler registered on the workers, received ${describe(value)}`;
+export const notByName = (where: string) => `${where}: a DistributedPool runs tasks by name: set the task with setTask('handler', input)`;
+export const notTaskOptions = (where: string, value: unknown) => `${where} takes TaskOptions from dp.newTaskOptions() or group.newTaskOptions(), received ${describe(value)}`;
+export const noTask = (where: string) => `${where}: no task was set; call setTask('handler', input) first`;
+export const producerClosed = 'the producer closed before the task finished on its worker';

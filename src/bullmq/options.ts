@@ -1,0 +1,106 @@
+/**
+ * The options of `litepool/bullmq`, one validator each, shared by the producer and the worker side; the
+ * core's validators do the rest, so the messages read the same everywhere.
+ * @module
+ */
+import type { CallbackErrorInfo } from '../options.js';
+import { validateFunction, validateInteger, validateLimit, validateOptions, validatePriority, validateSignal } from '../options.js';
+import { resolveRetry, type ResolvedRetry, type RetryPolicy } from '../retry.js';
+import { validateConnection, type Connection } from './connection.js';
+import * as messages from './messages.js';
+import type { JobOptions } from './remote-job.js';
+import { toWireRetry } from './remote-retry.js';
+
+/** Options of a {@link DistributedPool}. */
+export interface DistributedPoolOptions {
+  /** The pool's name: its BullMQ queue. The same on producers and workers. */
+  pool: string;
+  /** Where Redis is: a URL, ioredis options (ACL user/password, TLS), or an ioredis instance. */
+  connection: Connection;
+  /**
+   * Task functions running at once across all worker processes (BullMQ's global concurrency). An integer ≥ 1.
+   * @default 1
+   */
+  workers?: number;
+  /**
+   * Waiting room per worker: at most `workers × (1 + queueSize)` tasks are admitted and not finished, across
+   * all producers of the pool; beyond that `addTask()` and `run()` wait for room. An integer ≥ 0.
+   * @default 10
+   */
+  queueSize?: number;
+  /**
+   * The key prefix (BullMQ's `prefix`). The same on producers and workers.
+   * @default 'bull'
+   */
+  prefix?: string;
+  /** Receives errors thrown by callbacks, as `PoolOptions.onCallbackError`. */
+  onCallbackError?: (err: Error, info: CallbackErrorInfo) => void;
+}
+
+/** Validated pool options. */
+export interface ResolvedDistributedOptions {
+  pool: string;
+  connection: Connection;
+  workers: number;
+  queueSize: number;
+  prefix: string;
+  onCallbackError: ((err: Error, info: CallbackErrorInfo) => void) | undefined;
+}
+
+/** Options of one remote task: as `RunOptions`, with `retryIf` a list of codes and names or a predicate's name. */
+export interface RemoteRunOptions {
+  /** Bounds each attempt on the worker, in ms: it fails with `TaskTimeoutError` and `ctx.signal` aborts. */
+  timeout?: number;
+  /** Cancels the task: removed if still waiting, `ctx.signal` aborted on the worker if running. */
+  signal?: AbortSignal;
+  /** A retry policy (run by BullMQ's attempts with litepool's backoff), or a number of retries. */
+  retry?: RetryPolicy | number;
+  /** Higher runs first among tasks with a priority (see the README: BullMQ runs tasks without one first). */
+  priority?: number;
+}
+
+const POOL_KEYS = new Set(['pool', 'connection', 'workers', 'queueSize', 'prefix', 'onCallbackError']);
+const RUN_KEYS = new Set(['timeout', 'signal', 'retry', 'priority']);
+
+/** Throws unless `value` is a usable pool name or prefix. */
+export function validateName(where: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '' || value.includes(':')) throw new TypeError(messages.poolName(where, value));
+  return value;
+}
+
+/** Validates a producer's options once. */
+export function resolveDistributedOptions(options: DistributedPoolOptions): ResolvedDistributedOptions {
+  const o = validateOptions('options', options, POOL_KEYS, 'a DistributedPool option');
+  const queueSize = o.queueSize === undefined ? 10 : validateInteger('options.queueSize', o.queueSize, 0);
+  return {
+    pool: validateName('options.pool', o.pool),
+    connection: validateConnection('options.connection', o.connection),
+    workers: o.workers === undefined ? 1 : validateInteger('options.workers', o.workers, 1),
+    queueSize,
+    prefix: o.prefix === undefined ? 'bull' : validateName('options.prefix', o.prefix),
+    onCallbackError: o.onCallbackError === undefined ? undefined : validateFunction('options.onCallbackError', o.onCallbackError),
+  };
+}
+
+/** The job options of a resolved retry policy, a timeout and a priority; a `retryIf` function is refused (it cannot travel). */
+export function jobOptions(where: string, timeout: number, policy: ResolvedRetry | undefined, priority: number): JobOptions {
+  if (typeof policy?.retryIf === 'function') throw new TypeError(messages.retryIfFunction(`${where}.retry.retryIf`));
+  return { timeout, retry: policy === undefined ? undefined : toWireRetry(policy), priority, onRetry: policy?.onRetry };
+}
+
+/** Validates one remote task's options; `extra`: further keys the caller reads itself (`settle`, `ordered`). */
+export function resolveRemoteRun(where: string, options: RemoteRunOptions | undefined, extra?: ReadonlySet<string>): { job: JobOptions; signal: AbortSignal | undefined } {
+  if (options === undefined) return { job: jobOptions(where, 0, undefined, 0), signal: undefined };
+  validateOptions(where, options, RUN_KEYS, 'a task option', extra);
+  const timeout = options.timeout === undefined ? 0 : validateLimit(`${where}.timeout`, options.timeout);
+  const priority = options.priority === undefined ? 0 : validatePriority(`${where}.priority`, options.priority);
+  const signal = options.signal === undefined ? undefined : validateSignal(`${where}.signal`, options.signal);
+  const retry = options.retry === undefined ? undefined : resolveRetry(`${where}.retry`, options.retry);
+  return { job: jobOptions(where, timeout, retry, priority), signal };
+}
+
+/** Throws unless `value` names a handler. */
+export function validateHandler(where: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(messages.handlerName(where, value));
+  return value;
+}

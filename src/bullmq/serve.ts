@@ -1,0 +1,346 @@
+/**
+ * The worker side: a process that runs a pool's tasks by name. Each job is one attempt of a task; the
+ * outcome goes to the producer's stream before BullMQ records the job's end, so a producer hears of it even
+ * when BullMQ keeps nothing (jobs are removed when they end). Retries are BullMQ's attempts with litepool's
+ * backoff; whether a failure is retried is decided here, where `retryIf` predicates are registered.
+ * @module
+ */
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { resolveCloseOptions, type CloseOptions } from '../close-options.js';
+import { AbortError, PoolClosedError, TaskTimeoutError, toError } from '../errors.js';
+import { validateDuration, validateFunction, validateInteger, validateOptions } from '../options.js';
+import { connect, disconnect, validateConnection, type Connection } from './connection.js';
+import { connectionWarnings } from './connection-warnings.js';
+import { UnknownHandlerError } from './errors.js';
+import { checkJson } from './json-input.js';
+import { Keys, STREAM_TTL } from './keys.js';
+import * as messages from './messages.js';
+import { validateName } from './options.js';
+import type { JobData } from './remote-job.js';
+import { BACKOFF_TYPE, retryDelay, shouldRetry, type RetryPredicate } from './remote-retry.js';
+import type { Heartbeat } from './remote-usage.js';
+import { withScripts, type Scripts } from './scripts.js';
+import { toWire } from './wire-error.js';
+
+/** What a handler receives besides its input: nothing that could not cross a process boundary. */
+export interface RemoteContext {
+  /** Aborts when the attempt should stop: its timeout passed, the producer cancelled it, or the worker closes with force. */
+  readonly signal: AbortSignal;
+  /** Which attempt of the task this is, from 1 (retries and `errReload` re-runs count on). */
+  readonly attempt: number;
+  /** The task's id: the same for every attempt and re-run, also after a crash; for idempotent effects. */
+  readonly taskId: string;
+  /** The worker slot running the attempt: `host:pid:slot`. */
+  readonly workerId: string;
+}
+
+/**
+ * A handler: JSON input in, a JSON result (or a promise of one) out; throwing or rejecting is a failure.
+ * Type the input where you write it: `(input: { url: string }, ctx) => ...`.
+ */
+export type Handler = (input: never, ctx: RemoteContext) => unknown;
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** The pool's name (its BullMQ queue): the same as the producers'. */
+  pool: string;
+  /** Where Redis is: a URL, ioredis options, or an ioredis instance. */
+  connection: Connection;
+  /** The handlers by name; only these run, nothing from the wire is evaluated. */
+  handlers: Readonly<Record<string, Handler>>;
+  /**
+   * Task functions at once in this process. An integer ≥ 1.
+   * @default 1
+   */
+  concurrency?: number;
+  /** Predicates by name, for producers' `retryIf: 'name'`. */
+  predicates?: Readonly<Record<string, RetryPredicate>>;
+  /**
+   * The key prefix; the same as the producers'.
+   * @default 'bull'
+   */
+  prefix?: string;
+  /**
+   * This process's name in usage rows and `ctx.workerId`.
+   * @default `${hostname()}:${process.pid}`
+   */
+  name?: string;
+  /**
+   * How often this process publishes its figures, ms.
+   * @default 1000
+   */
+  heartbeat?: number;
+}
+
+const SERVE_KEYS = new Set(['pool', 'connection', 'handlers', 'concurrency', 'predicates', 'prefix', 'name', 'heartbeat']);
+/** How long a cancellation is remembered for a job that has not started here (it may start later). */
+const CANCEL_MEMORY = 60_000;
+
+/** One worker slot's figures. */
+class SlotFigures {
+  executed = 0;
+  failed = 0;
+  busyMs = 0;
+  since = 0;
+  busy = false;
+}
+
+/** A job running here: how to stop it, and why it was stopped. */
+interface Running {
+  readonly controller: AbortController;
+  /** Stopped by the worker's forced close: the job goes back to wait for another worker. */
+  closing: boolean;
+  /** Stopped by its producer: not retried. */
+  cancelled: boolean;
+}
+
+function validateRecord<T>(where: string, value: unknown, check: (name: string, v: unknown) => T): Record<string, T> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(messages.handlers(where, value));
+  const out: Record<string, T> = Object.create(null) as Record<string, T>;
+  for (const [name, v] of Object.entries(value)) out[name] = check(name, v);
+  return out;
+}
+
+/** A running worker process of a pool: made by {@link serve}. */
+export class Server {
+  /** This process's name in usage rows (`host:pid` by default). */
+  readonly id: string;
+  /** Task functions at once in this process. */
+  readonly concurrency: number;
+  private readonly worker: Worker<JobData>;
+  private readonly cmd: Redis & Scripts;
+  private readonly sub: Redis;
+  private readonly keys: Keys;
+  private readonly handlers: Record<string, Handler>;
+  private readonly predicates: Record<string, RetryPredicate>;
+  private readonly slots: SlotFigures[];
+  private readonly free: number[];
+  private readonly running = new Map<string, Running>();
+  private readonly cancelled = new Map<string, number>();
+  private readonly every: number;
+  private readonly timer: NodeJS.Timeout;
+  private closing: Promise<void> | undefined = undefined;
+
+  /** @internal Use {@link serve}. */
+  constructor(options: ServeOptions) {
+    const o = validateOptions('serve(options)', options, SERVE_KEYS, 'a serve() option');
+    const pool = validateName('serve(options).pool', o.pool);
+    const connection = validateConnection('serve(options).connection', o.connection);
+    const prefix = o.prefix === undefined ? 'bull' : validateName('serve(options).prefix', o.prefix);
+    this.handlers = validateRecord('serve(options).handlers', o.handlers, (name, v) => {
+      if (typeof v !== 'function') throw new TypeError(messages.handler('serve(options).handlers', name, v));
+      return v as Handler;
+    });
+    this.predicates =
+      o.predicates === undefined
+        ? {}
+        : validateRecord('serve(options).predicates', o.predicates, (name, v) => validateFunction(`serve(options).predicates.${name}`, v) as RetryPredicate);
+    this.concurrency = o.concurrency === undefined ? 1 : validateInteger('serve(options).concurrency', o.concurrency, 1);
+    this.every = o.heartbeat === undefined ? 1000 : validateDuration('serve(options).heartbeat', o.heartbeat);
+    this.id = o.name === undefined ? `${hostname()}:${process.pid}` : validateName('serve(options).name', o.name);
+    this.keys = new Keys(prefix, pool);
+    this.slots = Array.from({ length: this.concurrency }, () => new SlotFigures());
+    this.free = this.slots.map((_, i) => this.concurrency - 1 - i);
+    const warn = connectionWarnings(`worker ${this.id} of pool ${pool}`);
+    this.cmd = withScripts(connect(connection, `litepool:${pool}:worker`));
+    this.sub = connect(connection, `litepool:${pool}:worker-sub`);
+    this.cmd.on('error', warn);
+    this.sub.on('error', warn);
+    this.sub.on('message', (channel: string, message: string) => {
+      if (channel === this.keys.cancel) this.cancel(message);
+    });
+    this.worker = new Worker<JobData>(pool, (job, token) => this.process(job, token), {
+      connection: this.cmd,
+      prefix,
+      concurrency: this.concurrency,
+      autorun: false,
+      settings: { backoffStrategy: (attemptsMade, type, _err, job) => (type === BACKOFF_TYPE && job?.data ? retryDelay((job.data as JobData).r as NonNullable<JobData['r']>, attemptsMade) : 0) },
+    });
+    this.worker.on('error', warn);
+    this.timer = setInterval(() => void this.beat(), this.every).unref();
+  }
+
+  /** @internal Subscribes to cancellations, publishes a first heartbeat and starts taking jobs. */
+  async start(): Promise<void> {
+    await this.sub.subscribe(this.keys.cancel);
+    await this.beat();
+    void this.worker.run().catch(() => {});
+    await this.worker.waitUntilReady();
+  }
+
+  /** This process's slots' figures, as producers see them in `usage()`. */
+  figures(): Heartbeat {
+    const now = performance.now();
+    return {
+      at: Date.now(),
+      every: this.every,
+      slots: this.slots.map((s) => [s.executed, s.failed, Math.round(s.busyMs + (s.busy ? now - s.since : 0)), s.busy ? 1 : 0]),
+    };
+  }
+
+  private async beat(): Promise<void> {
+    const { cmd, keys } = this;
+    await cmd
+      .multi()
+      .set(keys.worker(this.id), JSON.stringify(this.figures()), 'PX', 10 * Math.max(this.every, 100))
+      .sadd(keys.workers, this.id)
+      .exec()
+      .catch(() => {});
+  }
+
+  /** A producer's stop: `abort` or `close`, then the job id. */
+  private cancel(message: string): void {
+    const cut = message.indexOf('\n');
+    const kind = message.slice(0, cut);
+    const jobId = message.slice(cut + 1);
+    const running = this.running.get(jobId);
+    if (running === undefined) {
+      const now = Date.now();
+      for (const [id, at] of this.cancelled) if (now - at > CANCEL_MEMORY) this.cancelled.delete(id);
+      this.cancelled.set(jobId, now);
+      return;
+    }
+    running.cancelled = true;
+    running.controller.abort(kind === 'close' ? new PoolClosedError(messages.cancelledRemotely) : new AbortError(undefined, messages.cancelledRemotely));
+  }
+
+  /** One attempt of a task: the handler, its timeout, and the outcome sent to the producer. */
+  private async process(job: Job<JobData>, token: string | undefined): Promise<void> {
+    const data = job.data;
+    const jobId = job.id as string;
+    const slotId = this.free.pop() as number;
+    const slot = this.slots[slotId] as SlotFigures;
+    slot.busy = true;
+    slot.since = performance.now();
+    const running: Running = { controller: new AbortController(), closing: false, cancelled: false };
+    this.running.set(jobId, running);
+    if (this.cancelled.delete(jobId)) {
+      running.cancelled = true;
+      running.controller.abort(new AbortError(undefined, messages.cancelledRemotely));
+    }
+    const stream = this.keys.done(data.p);
+    const attempt = job.attemptsMade + 1;
+    const workerId = `${this.id}:${slotId}`;
+    try {
+      const value = await this.call(job.name, data, { signal: running.controller.signal, attempt: attempt + (data.b ?? 0), taskId: data.t, workerId }, running);
+      slot.executed++;
+      await this.cmd.lpNotify(stream, STREAM_TTL, jobId, 'ok', JSON.stringify(value === undefined ? null : value));
+    } catch (thrown) {
+      slot.executed++;
+      slot.failed++;
+      const err = toError(thrown);
+      if (running.closing && token !== undefined) {
+        // The worker is going away: another worker takes the job, no attempt spent.
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      const decision = running.cancelled ? { retry: false, error: err } : shouldRetry(data.r, err, attempt, this.predicates, workerId);
+      if (decision.retry) {
+        await this.cmd.lpNotify(stream, STREAM_TTL, jobId, 'retry', JSON.stringify({ e: toWire(err), a: attempt + (data.b ?? 0) }));
+        throw err;
+      }
+      await this.cmd.lpNotify(stream, STREAM_TTL, jobId, 'err', JSON.stringify(toWire(decision.error)));
+      throw new UnrecoverableError(decision.error.message);
+    } finally {
+      this.running.delete(jobId);
+      slot.busy = false;
+      slot.busyMs += performance.now() - slot.since;
+      this.free.push(slotId);
+    }
+  }
+
+  /** Calls the handler; at the timeout the attempt fails and its signal aborts (the handler may go on). */
+  private call(name: string, data: JobData, ctx: RemoteContext, running: Running): Promise<unknown> {
+    const handler = Object.hasOwn(this.handlers, name) ? this.handlers[name] : undefined;
+    if (handler === undefined) {
+      running.cancelled = true;
+      return Promise.reject(new UnknownHandlerError(name, messages.unknownHandler(name, this.id, Object.keys(this.handlers))));
+    }
+    if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason as Error);
+    const timeout = data.to ?? 0;
+    return new Promise<unknown>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      if (timeout > 0) {
+        timer = setTimeout(() => {
+          const err = new TaskTimeoutError(timeout);
+          running.controller.abort(err);
+          reject(err);
+        }, timeout);
+      }
+      new Promise<unknown>((r) => r((handler as (input: unknown, ctx: RemoteContext) => unknown)(data.i, ctx))).then(
+        (value) => {
+          if (timer !== undefined) clearTimeout(timer);
+          try {
+            checkJson(`handler ${JSON.stringify(name)}`, value === undefined ? null : value, 'result');
+          } catch (err) {
+            reject(err as Error);
+            return;
+          }
+          resolve(value);
+        },
+        (err: unknown) => {
+          if (timer !== undefined) clearTimeout(timer);
+          reject(err as Error);
+        },
+      );
+    });
+  }
+
+  /**
+   * Stops taking jobs and resolves once the running ones have finished and the process has left the pool.
+   * With `force` (or after `timeout` ms), running handlers' `ctx.signal` aborts and their jobs go back to
+   * wait for another worker (no attempt spent); a handler that ignores its signal is still waited for.
+   */
+  close(options?: CloseOptions): Promise<void> {
+    const o = resolveCloseOptions(options);
+    if (o.force) this.abortRunning();
+    this.closing ??= this.shutdown(o.timeout);
+    return this.closing;
+  }
+
+  private abortRunning(): void {
+    for (const running of this.running.values()) {
+      running.closing = true;
+      running.controller.abort(new PoolClosedError(messages.workerForced));
+    }
+  }
+
+  private async shutdown(timeout: number | undefined): Promise<void> {
+    const timer = timeout !== undefined && timeout !== Number.POSITIVE_INFINITY ? setTimeout(() => this.abortRunning(), timeout) : undefined;
+    await this.worker.close();
+    if (timer !== undefined) clearTimeout(timer);
+    clearInterval(this.timer);
+    await this.cmd
+      .multi()
+      .del(this.keys.worker(this.id))
+      .srem(this.keys.workers, this.id)
+      .exec()
+      .catch(() => {});
+    await Promise.all([disconnect(this.cmd), disconnect(this.sub)]);
+  }
+
+  /** Closes gracefully, for `await using w = await serve(...)`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * Starts a worker process of a pool: it takes the pool's jobs from BullMQ and runs them with the named
+ * handlers, `concurrency` at once. Resolves once it is connected and taking jobs.
+ *
+ * @example
+ * ```ts
+ * const w = await serve({ pool: 'crawl', connection: 'redis://127.0.0.1:6379', concurrency: 16,
+ *   handlers: { fetchPage: async ({ url }: { url: string }, ctx) => (await fetch(url, { signal: ctx.signal })).text() } });
+ * process.on('SIGTERM', () => void w.close({ timeout: 10_000 }));
+ * ```
+ */
+export async function serve(options: ServeOptions): Promise<Server> {
+  const server = new Server(options);
+  await server.start();
+  return server;
+}
