@@ -115,6 +115,31 @@ try {
       run(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', 'false', '--target', 'es2022', '--module', module, '--moduleResolution', resolution, '--types', 'node', '--typeRoots', join(root, 'node_modules/@types'), file], { cwd: app });
     });
   }
+  step('bullmq entry from ESM, CommonJS and TypeScript (bullmq, ioredis installed)', () => {
+    // Installed only now: every step above ran without them, as in-process users do.
+    const peers = JSON.parse(run('node', ['-p', 'JSON.stringify(require("./package.json").peerDependencies)'], { cwd: root }));
+    run('npm', ['install', '--no-audit', '--no-fund', '--silent', `bullmq@${peers.bullmq}`, `ioredis@${peers.ioredis}`], { cwd: app });
+    const check = [
+      "try { new DistributedPool({ pool: 'a:b', connection: 'redis://127.0.0.1:1' }); } catch (e) { m = e.constructor.name + ': ' + e.message.slice(0, 30); }",
+      "console.log(JSON.stringify([typeof serve, typeof TaskLostError, m]));",
+    ];
+    writeFileSync(join(app, 'bullmq.mjs'), ["import { DistributedPool, serve, TaskLostError } from 'litepool/bullmq';", 'let m;', ...check].join('\n'));
+    writeFileSync(join(app, 'bullmq.cjs'), ["const { DistributedPool, serve, TaskLostError } = require('litepool/bullmq');", 'let m;', ...check].join('\n'));
+    const expected = '["function","function","TypeError: options.pool must be a non-emp"]';
+    for (const file of ['bullmq.mjs', 'bullmq.cjs']) {
+      const out = run(process.execPath, [file], { cwd: app }).trim();
+      if (out !== expected) throw new Error(`${file}: ${out}`);
+    }
+    const file = join(app, 'types-bullmq.mts');
+    writeFileSync(file, [
+      "import { DistributedPool, serve, type DistributedUsage, type RemoteContext } from 'litepool/bullmq';",
+      "const dp = new DistributedPool({ pool: 'p', connection: 'redis://127.0.0.1:6379', workers: 2 });",
+      "export const r: Promise<number> = dp.run<number>('add', { a: 1 }, { retry: { retries: 2, retryIf: 'transient' } });",
+      'export const u: Promise<DistributedUsage> = dp.usage();',
+      "export const w = serve({ pool: 'p', connection: 'redis://127.0.0.1:6379', handlers: { add: (input: { a: number }, ctx: RemoteContext) => input.a + ctx.attempt } });",
+    ].join('\n'));
+    run(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node', '--typeRoots', join(root, 'node_modules/@types'), file], { cwd: app });
+  });
   step('size budget of the bundled entry (minified, gzipped)', () => {
     const { buildSync } = require('esbuild');
     const out = buildSync({ entryPoints: [join(app, 'node_modules/litepool/dist/esm/index.js')], bundle: true, minify: true, format: 'esm', platform: 'node', write: false });

@@ -23,13 +23,6 @@ export const unknownKey = (name: string, key: string, what: string, known: Itera
 export const atLeast = (name: string, other: string, value: number, bound: number) => `${name} (${value}) must be ≥ ${other} (${bound})`;
 export const factor = (name: string, value: unknown) => `${name} must be a number ≥ 1, received ${describe(value)}`;
 export const jitter = (name: string, value: unknown) => `${name} must be 'full', 'equal' or 'none' (or true / false), received ${describe(value)}`;
-export const retryIf = (name: string, value: unknown) =>
-  `${name} must be a function (err, attempt) => boolean, a list of error codes and names, or a predicate name, received ${describe(value)}`;
-export const predicateInProcess = (name: string, predicate: string) =>
-  `${name}: a predicate name (${JSON.stringify(predicate)}) names a predicate registered on a DistributedPool's workers; in-process, pass the function itself`;
-export const remoteTaskInProcess = (where: string, handler: string) =>
-  `${where}: the task was set by name (setTask(${JSON.stringify(handler)}, input)), which runs only on a DistributedPool (litepool/bullmq); in-process, set a function`;
-export const handlerName = (name: string, value: unknown) => `${name} must be a non-empty string naming a handler, received ${describe(value)}`;
 export const retryPolicy = (name: string, value: unknown) => `${name} must be a number of retries or a retry policy object, received ${describe(value)}`;
 export const iterable = (name: string, value: unknown) => `${name} takes an iterable or async iterable, received ${describe(value)}`;
 export const notTaskOptions = (where: string, value: unknown) => `${where} takes TaskOptions from lp.newTaskOptions() or group.newTaskOptions(), received ${describe(value)}`;

@@ -34,12 +34,10 @@ export interface RetryPolicy {
    */
   jitter?: Jitter | boolean;
   /**
-   * Decides whether a failure is retried: a function of the error and the attempt that failed (from 1); or a
-   * list of error `code`s and `name`s to retry (`['ECONNRESET', 'TaskTimeoutError']`); or, on a
-   * `DistributedPool`, the name of a predicate registered on its workers (`serve({ predicates })`). Without
-   * it every failure is retried except `AbortError` and `PoolClosedError`.
+   * Decides whether a failure is retried; `attempt` is the attempt that failed (from 1). Without it every
+   * failure is retried except `AbortError` and `PoolClosedError`.
    */
-  retryIf?: ((err: Error, attempt: number) => boolean) | readonly string[] | string;
+  retryIf?: (err: Error, attempt: number) => boolean;
   /** Observes each retry before its delay starts; `attempt` is the attempt that failed (from 1). */
   onRetry?: (err: Error, attempt: number) => void;
 }
@@ -51,8 +49,7 @@ export interface ResolvedRetry {
   readonly maxDelay: number;
   readonly factor: number;
   readonly jitter: Jitter;
-  /** A function, a list of codes and names, or the name of a predicate registered on remote workers. */
-  readonly retryIf: ((err: Error, attempt: number) => boolean) | readonly string[] | string | undefined;
+  readonly retryIf: ((err: Error, attempt: number) => boolean) | undefined;
   readonly onRetry: ((err: Error, attempt: number) => void) | undefined;
 }
 
@@ -79,21 +76,9 @@ export function resolveRetry(name: string, policy: RetryPolicy | number): Resolv
   if (!(Number.isFinite(factor) && factor >= 1)) throw new RangeError(messages.factor(`${name}.factor`, factor));
   const jitter = JITTERS.get(policy.jitter === undefined ? 'full' : policy.jitter);
   if (jitter === undefined) throw new TypeError(messages.jitter(`${name}.jitter`, policy.jitter));
-  const retryIf = policy.retryIf === undefined ? undefined : validateRetryIf(`${name}.retryIf`, policy.retryIf);
+  const retryIf = policy.retryIf === undefined ? undefined : validateFunction(`${name}.retryIf`, policy.retryIf);
   const onRetry = policy.onRetry === undefined ? undefined : validateFunction(`${name}.onRetry`, policy.onRetry);
   return { retries, minDelay, maxDelay, factor, jitter, retryIf, onRetry };
-}
-
-function validateRetryIf(name: string, value: unknown): NonNullable<ResolvedRetry['retryIf']> {
-  if (typeof value === 'function' || (typeof value === 'string' && value !== '')) return value as NonNullable<ResolvedRetry['retryIf']>;
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return Object.freeze([...(value as string[])]);
-  throw new TypeError(messages.retryIf(name, value));
-}
-
-/** Whether `err`'s `code` or `name` is one of `list`. */
-export function listed(list: readonly string[], err: Error): boolean {
-  const code = (err as { code?: unknown }).code;
-  return list.includes(err.name) || (typeof code === 'string' && list.includes(code));
 }
 
 /**

@@ -2,7 +2,6 @@
  * Per-task options shared by `run()`, `map()` and the fluent `TaskOptions` setters: one type, one validator.
  * @module
  */
-import * as messages from './messages.js';
 import { validateLimit, validateOptions, validatePriority, validateSignal } from './options.js';
 import { resolveRetry, type ResolvedRetry, type RetryPolicy } from './retry.js';
 
@@ -42,13 +41,7 @@ export function resolveRunOptions(name: string, options: RunOptions | undefined,
   validateOptions(name, options, RUN_KEYS, 'a task option', extraKeys);
   if (options.timeout !== undefined) out.timeout = validateLimit(`${name}.timeout`, options.timeout);
   if (options.signal !== undefined) out.signal = validateSignal(`${name}.signal`, options.signal);
-  if (options.retry !== undefined) out.retry = inProcessRetry(`${name}.retry`, resolveRetry(`${name}.retry`, options.retry));
+  if (options.retry !== undefined) out.retry = resolveRetry(`${name}.retry`, options.retry);
   if (options.priority !== undefined) out.priority = validatePriority(`${name}.priority`, options.priority);
   return out;
-}
-
-/** Refuses a retry policy whose `retryIf` names a remote predicate: only a DistributedPool's workers have those. */
-export function inProcessRetry(name: string, retry: ResolvedRetry | undefined): ResolvedRetry | undefined {
-  if (typeof retry?.retryIf === 'string') throw new TypeError(messages.predicateInProcess(`${name}.retryIf`, retry.retryIf));
-  return retry;
 }

@@ -4,9 +4,7 @@
  */
 import { emptySpec, type Failure, type TaskFn, type TaskSpec, type Tracker } from './engine/task.js';
 import { ErrHandle } from './err-handle.js';
-import * as messages from './messages.js';
 import { validateBoolean, validateFunction, validateInterface, validateLimit, validatePriority, validateSignal } from './options.js';
-import { remoteTask } from './remote-call.js';
 import { resolveRetry, type RetryPolicy } from './retry.js';
 import type { TaskContext } from './task-context.js';
 
@@ -92,18 +90,8 @@ export class TaskOptions<T = unknown, G = unknown> {
     return this;
   }
 
-  /**
-   * Sets the task: a function `(ctx) => result`, or an object with an `exec(ctx)` method; on a
-   * `DistributedPool` (`litepool/bullmq`), a handler name and its JSON input, run by a worker process.
-   */
-  setTask<R>(task: TaskFunction<R> | TaskExec<R>): TaskOptions<R, G>;
-  setTask<R = unknown>(handler: string, input?: unknown): TaskOptions<R, G>;
-  setTask<R>(task: TaskFunction<R> | TaskExec<R> | string, input?: unknown): TaskOptions<R, G> {
-    if (typeof task === 'string') {
-      if (task === '') throw new TypeError(messages.handlerName('setTask(handler, input)', task));
-      this.task = remoteTask(task, input);
-      return this as unknown as TaskOptions<R, G>;
-    }
+  /** Sets the task: a function `(ctx) => result`, or an object with an `exec(ctx)` method. */
+  setTask<R>(task: TaskFunction<R> | TaskExec<R>): TaskOptions<R, G> {
     if (typeof task !== 'function') return this.exec('setTask(task)', task);
     this.task = task as TaskFn;
     this.writable().thisArg = undefined;

@@ -13,8 +13,7 @@ import * as messages from './messages.js';
 import type { PoolEvents } from './events.js';
 import { mapArray, mapStream, type MapFunction, type MapIterableOptions, type MapOptions } from './map.js';
 import { resolvePoolOptions, validateFunction, type PoolOptions } from './options.js';
-import { remoteCallOf } from './remote-call.js';
-import { inProcessRetry, resolveRunOptions, type RunOptions } from './run-options.js';
+import { resolveRunOptions, type RunOptions } from './run-options.js';
 import type { TaskContext } from './task-context.js';
 import { TaskGroup } from './task-group.js';
 import { TaskOptions } from './task-options.js';
@@ -238,16 +237,8 @@ export class TaskPool extends EventEmitter<PoolEvents> {
     if (opt.owner !== this) return new TypeError(messages.otherPool(where));
     const closed = this.engine.closedError(where);
     if (closed !== undefined) return closed;
-    const { task, spec } = opt as TaskOptions;
-    if (task === undefined) return new TypeError(messages.noTask(where));
-    const call = remoteCallOf(task);
-    if (call !== undefined) return new TypeError(messages.remoteTaskInProcess(where, call.handler));
-    try {
-      inProcessRetry(`${where}.retry`, spec.retry);
-    } catch (err) {
-      return err as Error;
-    }
-    return this.engine.abortedError(where, spec.signal);
+    if ((opt as TaskOptions).task === undefined) return new TypeError(messages.noTask(where));
+    return this.engine.abortedError(where, (opt as TaskOptions).spec.signal);
   }
 }
 

@@ -12,9 +12,6 @@ import { PoolClosedError } from '../errors.js';
 import type { PoolEvents } from '../events.js';
 import { mapArray, mapStream, type MapFunction } from '../map.js';
 import { validateFunction } from '../options.js';
-import { remoteCallOf } from '../remote-call.js';
-import { TaskGroup } from '../task-group.js';
-import { TaskOptions } from '../task-options.js';
 import { formatUsage } from '../usage.js';
 import { connectionWarnings } from './connection-warnings.js';
 import { checkJson } from './json-input.js';
@@ -24,6 +21,7 @@ import { jobOptions, resolveDistributedOptions, resolveRemoteRun, validateHandle
 import { ProducerLink } from './producer-link.js';
 import { RemoteExecutor } from './remote-executor.js';
 import { jobOfThis, RemoteJob, type JobOptions } from './remote-job.js';
+import { RemoteTaskGroup, RemoteTaskOptions } from './remote-task-options.js';
 import { readWorkers, type DistributedUsage } from './remote-usage.js';
 
 /** Options of {@link DistributedPool.map}: per-task options, plus `settle` and `waitForRunning` as in-process. */
@@ -139,13 +137,13 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
   }
 
   /** A wait group preset to `n`; its tasks' callbacks run on this producer. */
-  newTaskGroup(n = 0): TaskGroup {
-    return new TaskGroup(this.engine, this, n);
+  newTaskGroup(n = 0): RemoteTaskGroup {
+    return new RemoteTaskGroup(this.engine, this, n);
   }
 
   /** Options for a task outside any group: `setTask('handler', input)` and the callbacks. */
-  newTaskOptions(): TaskOptions<unknown, undefined> {
-    return new TaskOptions(this, undefined);
+  newTaskOptions(): RemoteTaskOptions<unknown, undefined> {
+    return new RemoteTaskOptions(this, undefined);
   }
 
   /**
@@ -153,7 +151,7 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
    * is full (across all producers) it waits for room, FIFO here. With an add timeout it rejects with
    * `AddTimeoutError` and the task is certainly not added. Input that is not JSON is refused here.
    */
-  addTask(opt: TaskOptions<unknown, TaskGroup | undefined>): Promise<void> {
+  addTask(opt: RemoteTaskOptions<unknown, RemoteTaskGroup | undefined>): Promise<void> {
     let task: Task;
     try {
       task = this.taskOfOptions('addTask(opt)', opt);
@@ -167,7 +165,7 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
    * Admits tasks together: all or none, once that many leases are free at once. Workers start them as they
    * pick them up: across processes there is no start together.
    */
-  addTaskGroup(...opts: TaskOptions<unknown, TaskGroup | undefined>[]): Promise<void> {
+  addTaskGroup(...opts: RemoteTaskOptions<unknown, RemoteTaskGroup | undefined>[]): Promise<void> {
     let tasks: Task[];
     try {
       tasks = opts.map((opt) => this.taskOfOptions('addTaskGroup(...opts)', opt));
@@ -307,18 +305,17 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
   }
 
   private taskOfOptions(where: string, opt: unknown): Task {
-    if (!(opt instanceof TaskOptions)) throw new TypeError(messages.notTaskOptions(where, opt));
-    const options = opt as TaskOptions;
+    if (!(opt instanceof RemoteTaskOptions)) throw new TypeError(messages.notTaskOptions(where, opt));
+    const options = opt as RemoteTaskOptions;
     if (options.owner !== this) throw new TypeError(messages.notThisPool(where));
     const closed = this.engine.closedError(where);
     if (closed !== undefined) throw closed;
-    const call = remoteCallOf(options.task);
-    if (call === undefined) throw new TypeError(options.task === undefined ? messages.noTask(where) : messages.notByName(where));
-    checkJson(where, call.input);
+    if (options.handler === undefined) throw new TypeError(options.task === undefined ? messages.noTask(where) : messages.notByName(where));
+    checkJson(where, options.input);
     const source = options.spec;
-    const job: JobOptions = jobOptions(where, source.timeout, source.retry, source.priority);
+    const job: JobOptions = jobOptions(source.timeout, options.remoteRetry, source.priority);
     // The attempt's timeout and retries run on the workers; the engine here sees one attempt per job.
-    const spec: TaskSpec = { ...source, timeout: 0, retry: undefined, shared: true, thisArg: new RemoteJob(call.handler, call.input, job) };
+    const spec: TaskSpec = { ...source, timeout: 0, retry: undefined, shared: true, thisArg: new RemoteJob(options.handler, options.input, job) };
     const aborted = this.engine.abortedError(where, spec.signal);
     if (aborted !== undefined) throw aborted;
     return new Task(jobOfThis as TaskFn, spec);

@@ -29,3 +29,4 @@ export const notByName = (where: string) => `${where}: a DistributedPool runs ta
 export const notTaskOptions = (where: string, value: unknown) => `${where} takes TaskOptions from dp.newTaskOptions() or group.newTaskOptions(), received ${describe(value)}`;
 export const noTask = (where: string) => `${where}: no task was set; call setTask('handler', input) first`;
 export const producerClosed = 'the producer closed before the task finished on its worker';
+export const retryIf = (name: string, value: unknown) => `${name} must be a list of error codes and names, or the name of a predicate registered on the workers, received ${describe(value)}`;

@@ -5,11 +5,10 @@
  */
 import type { CallbackErrorInfo } from '../options.js';
 import { validateFunction, validateInteger, validateLimit, validateOptions, validatePriority, validateSignal } from '../options.js';
-import { resolveRetry, type ResolvedRetry, type RetryPolicy } from '../retry.js';
 import { validateConnection, type Connection } from './connection.js';
 import * as messages from './messages.js';
 import type { JobOptions } from './remote-job.js';
-import { toWireRetry } from './remote-retry.js';
+import { resolveRemoteRetry, toWireRetry, type RemoteRetryPolicy, type ResolvedRemoteRetry } from './remote-retry.js';
 
 /** Options of a {@link DistributedPool}. */
 export interface DistributedPoolOptions {
@@ -54,7 +53,7 @@ export interface RemoteRunOptions {
   /** Cancels the task: removed if still waiting, `ctx.signal` aborted on the worker if running. */
   signal?: AbortSignal;
   /** A retry policy (run by BullMQ's attempts with litepool's backoff), or a number of retries. */
-  retry?: RetryPolicy | number;
+  retry?: RemoteRetryPolicy | number;
   /** Higher runs first among tasks with a priority (see the README: BullMQ runs tasks without one first). */
   priority?: number;
 }
@@ -82,21 +81,20 @@ export function resolveDistributedOptions(options: DistributedPoolOptions): Reso
   };
 }
 
-/** The job options of a resolved retry policy, a timeout and a priority; a `retryIf` function is refused (it cannot travel). */
-export function jobOptions(where: string, timeout: number, policy: ResolvedRetry | undefined, priority: number): JobOptions {
-  if (typeof policy?.retryIf === 'function') throw new TypeError(messages.retryIfFunction(`${where}.retry.retryIf`));
-  return { timeout, retry: policy === undefined ? undefined : toWireRetry(policy), priority, onRetry: policy?.onRetry };
+/** The job options of a resolved retry policy, a timeout and a priority. */
+export function jobOptions(timeout: number, retry: ResolvedRemoteRetry | undefined, priority: number): JobOptions {
+  return { timeout, retry: retry === undefined ? undefined : toWireRetry(retry), priority, onRetry: retry?.policy.onRetry };
 }
 
 /** Validates one remote task's options; `extra`: further keys the caller reads itself (`settle`, `ordered`). */
 export function resolveRemoteRun(where: string, options: RemoteRunOptions | undefined, extra?: ReadonlySet<string>): { job: JobOptions; signal: AbortSignal | undefined } {
-  if (options === undefined) return { job: jobOptions(where, 0, undefined, 0), signal: undefined };
+  if (options === undefined) return { job: jobOptions(0, undefined, 0), signal: undefined };
   validateOptions(where, options, RUN_KEYS, 'a task option', extra);
   const timeout = options.timeout === undefined ? 0 : validateLimit(`${where}.timeout`, options.timeout);
   const priority = options.priority === undefined ? 0 : validatePriority(`${where}.priority`, options.priority);
   const signal = options.signal === undefined ? undefined : validateSignal(`${where}.signal`, options.signal);
-  const retry = options.retry === undefined ? undefined : resolveRetry(`${where}.retry`, options.retry);
-  return { job: jobOptions(where, timeout, retry, priority), signal };
+  const retry = options.retry === undefined ? undefined : resolveRemoteRetry(`${where}.retry`, options.retry);
+  return { job: jobOptions(timeout, retry, priority), signal };
 }
 
 /** Throws unless `value` names a handler. */

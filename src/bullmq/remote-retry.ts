@@ -5,7 +5,7 @@
  * @module
  */
 import { LitePoolError, toError } from '../errors.js';
-import { backoffDelay, listed, retryableByDefault, type Jitter, type ResolvedRetry } from '../retry.js';
+import { backoffDelay, resolveRetry, retryableByDefault, type Jitter, type ResolvedRetry, type RetryPolicy } from '../retry.js';
 import * as messages from './messages.js';
 
 /** The backoff type of litepool's jobs, handled by the strategy of `serve()`. */
@@ -24,8 +24,38 @@ export interface WireRetry {
 /** A predicate a worker registers by name, for `retryIf: 'name'`. */
 export type RetryPredicate = (err: Error, attempt: number) => boolean;
 
+/**
+ * A retry policy of a remote task: as in-process, except `retryIf`, which must travel to the workers: a list
+ * of error `code`s and `name`s to retry (`['ECONNRESET', 'TaskTimeoutError']`), or the name of a predicate
+ * registered on the workers (`serve({ predicates: { transient: (err, attempt) => ... } })`).
+ */
+export interface RemoteRetryPolicy extends Omit<RetryPolicy, 'retryIf'> {
+  /**
+   * Which failures are retried: error codes and names, or a predicate's name; default: all but aborts and
+   * closes. A function is refused with a `TypeError` (it cannot travel to the workers); the type admits it
+   * so that in-process options and policies can be passed where these are taken.
+   */
+  retryIf?: string | readonly string[] | RetryPolicy['retryIf'];
+}
+
+/** A validated remote policy: the core's (its `retryIf` unset) and the remote `retryIf`. */
+export interface ResolvedRemoteRetry {
+  readonly policy: ResolvedRetry;
+  readonly retryIf: string | readonly string[] | undefined;
+}
+
+/** Validates a remote retry policy once; `name` prefixes the messages. */
+export function resolveRemoteRetry(name: string, policy: RemoteRetryPolicy | number): ResolvedRemoteRetry {
+  if (typeof policy !== 'object' || policy === null || policy.retryIf === undefined) return { policy: resolveRetry(name, policy as RetryPolicy | number), retryIf: undefined };
+  const { retryIf, ...rest } = policy;
+  const ok = (typeof retryIf === 'string' && retryIf !== '') || (Array.isArray(retryIf) && retryIf.every((v) => typeof v === 'string'));
+  if (!ok) throw new TypeError(typeof retryIf === 'function' ? messages.retryIfFunction(`${name}.retryIf`) : messages.retryIf(`${name}.retryIf`, retryIf));
+  return { policy: resolveRetry(name, rest), retryIf: typeof retryIf === 'string' ? retryIf : Object.freeze([...(retryIf as readonly string[])]) };
+}
+
 /** The policy as it travels (its `onRetry` stays with the producer). */
-export function toWireRetry(policy: ResolvedRetry): WireRetry {
+export function toWireRetry(retry: ResolvedRemoteRetry): WireRetry {
+  const { policy } = retry;
   const wire: WireRetry = {
     n: policy.retries === Number.POSITIVE_INFINITY ? -1 : policy.retries,
     min: policy.minDelay,
@@ -33,8 +63,14 @@ export function toWireRetry(policy: ResolvedRetry): WireRetry {
     f: policy.factor,
     j: policy.jitter,
   };
-  if (typeof policy.retryIf === 'string' || Array.isArray(policy.retryIf)) wire.if = policy.retryIf as string | readonly string[];
+  if (retry.retryIf !== undefined) wire.if = retry.retryIf;
   return wire;
+}
+
+/** Whether `err`'s `code` or `name` is one of `list`. */
+function listed(list: readonly string[], err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return list.includes(err.name) || (typeof code === 'string' && list.includes(code));
 }
 
 /**

@@ -123,6 +123,8 @@ export class Server {
   private readonly every: number;
   private readonly timer: NodeJS.Timeout;
   private closing: Promise<void> | undefined = undefined;
+  private soon: NodeJS.Timeout | undefined = undefined;
+  private readonly warn: (err: Error) => void;
 
   /** @internal Use {@link serve}. */
   constructor(options: ServeOptions) {
@@ -145,6 +147,7 @@ export class Server {
     this.slots = Array.from({ length: this.concurrency }, () => new SlotFigures());
     this.free = this.slots.map((_, i) => this.concurrency - 1 - i);
     const warn = connectionWarnings(`worker ${this.id} of pool ${pool}`);
+    this.warn = warn;
     this.cmd = withScripts(connect(connection, `litepool:${pool}:worker`));
     this.sub = connect(connection, `litepool:${pool}:worker-sub`);
     this.cmd.on('error', warn);
@@ -191,6 +194,14 @@ export class Server {
       .catch(() => {});
   }
 
+  private beatSoon(): void {
+    if (this.soon !== undefined) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      if (this.closing === undefined) void this.beat();
+    }, 10);
+  }
+
   /** A producer's stop: `abort` or `close`, then the job id. */
   private cancel(message: string): void {
     const cut = message.indexOf('\n');
@@ -227,7 +238,10 @@ export class Server {
     try {
       const value = await this.call(job.name, data, { signal: running.controller.signal, attempt: attempt + (data.b ?? 0), taskId: data.t, workerId }, running);
       slot.executed++;
-      await this.cmd.lpNotify(stream, STREAM_TTL, jobId, 'ok', JSON.stringify(value === undefined ? null : value));
+      // Not awaited: it goes down this connection before BullMQ's completion of the job (same connection,
+      // in order), so the two cost one round trip, not two. Should the connection fail before both are
+      // through, the job stalls and runs again, and the producer settles it once.
+      this.cmd.lpNotify(stream, STREAM_TTL, jobId, 'ok', JSON.stringify(value === undefined ? null : value)).catch(this.warn);
     } catch (thrown) {
       slot.executed++;
       slot.failed++;
@@ -249,6 +263,8 @@ export class Server {
       slot.busy = false;
       slot.busyMs += performance.now() - slot.since;
       this.free.push(slotId);
+      // Idle now: publish at once, so that a producer reading usage after its last task sees final figures.
+      if (this.running.size === 0) this.beatSoon();
     }
   }
 
@@ -313,6 +329,7 @@ export class Server {
     await this.worker.close();
     if (timer !== undefined) clearTimeout(timer);
     clearInterval(this.timer);
+    if (this.soon !== undefined) clearTimeout(this.soon);
     await this.cmd
       .multi()
       .del(this.keys.worker(this.id))

@@ -13,7 +13,7 @@ import * as messages from '../messages.js';
 import type { PoolEvents } from '../events.js';
 import type { ResolvedPoolOptions } from '../options.js';
 import type { PoolUsage } from '../usage.js';
-import { backoffDelay, listed, retryableByDefault } from '../retry.js';
+import { backoffDelay, retryableByDefault } from '../retry.js';
 import { PriorityQueue } from '../internal/priority-queue.js';
 import { RingQueue } from '../internal/ring-queue.js';
 import type { Executor } from './executor.js';
@@ -555,11 +555,9 @@ export class Engine implements RerunHost {
     const policy = task.spec.retry as NonNullable<TaskSpec['retry']>;
     const done = task.extra === undefined ? 0 : task.extra.policyRetries;
     if (done >= policy.retries || this.stopReason(task, policy.retries === Number.POSITIVE_INFINITY) !== undefined) return false;
-    const retryIf = policy.retryIf;
-    if (retryIf === undefined) return retryableByDefault(err);
-    if (typeof retryIf !== 'function') return listed(retryIf as readonly string[], err);
+    if (policy.retryIf === undefined) return retryableByDefault(err);
     try {
-      return retryIf(err, task.attempts) === true;
+      return policy.retryIf(err, task.attempts) === true;
     } catch (e) {
       this.hooks.failed(e, 'retryIf');
       return false;
