@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { resolveCloseOptions, type CloseOptions } from '../close-options.js';
 import { Engine } from '../engine/engine.js';
+import { Hooks } from '../engine/hooks.js';
 import { Task, emptySpec, promiseOf, type TaskFn, type TaskSpec } from '../engine/task.js';
 import { PoolClosedError } from '../errors.js';
 import type { PoolEvents } from '../events.js';
@@ -22,6 +23,7 @@ import { ProducerLink } from './producer-link.js';
 import { RemoteExecutor } from './remote-executor.js';
 import { jobOfThis, RemoteJob, type JobOptions } from './remote-job.js';
 import { RemoteTaskGroup, RemoteTaskOptions } from './remote-task-options.js';
+import { SharedTaskGroup } from './shared-group.js';
 import { readWorkers, type DistributedUsage } from './remote-usage.js';
 
 /** Options of {@link DistributedPool.map}: per-task options, plus `settle` and `waitForRunning` as in-process. */
@@ -73,6 +75,8 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
   private readonly started: Promise<void>;
   private readonly heartbeat: NodeJS.Timeout;
   private closed: Promise<void> | undefined = undefined;
+  private readonly shared = new Map<string, SharedTaskGroup>();
+  private readonly hooks: Hooks;
 
   /** Connects to Redis (in the background; tasks wait for it); throws a `TypeError`/`RangeError` naming a bad option. */
   constructor(options: DistributedPoolOptions) {
@@ -99,6 +103,7 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
     this.executor.onStart = () => this.leases.want();
     this.executor.onSettled = () => this.leases.settled();
     this.executor.onRetry = (job, err, attempt) => engine.reportRetry(job.options.onRetry, err, attempt);
+    this.hooks = new Hooks(o.onCallbackError, this);
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT).unref();
     this.started = this.start();
   }
@@ -141,6 +146,21 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
     return new RemoteTaskGroup(this.engine, this, n);
   }
 
+  /**
+   * The group `id` shared across processes: its count lives in Redis, so any producer of the pool can
+   * `add`, `done` and `wait` on it (all asynchronous). Tasks made from it (`group.newTaskOptions()`) run their
+   * callbacks and auto-done here, as any task of this producer.
+   */
+  taskGroup(id: string): SharedTaskGroup {
+    if (typeof id !== 'string' || id === '') throw new TypeError(messages.groupId('taskGroup(id)', id));
+    let group = this.shared.get(id);
+    if (group === undefined) {
+      group = new SharedTaskGroup(this.link, this.engine, this, id, (err) => this.hooks.failed(err, 'autoDone'));
+      this.shared.set(id, group);
+    }
+    return group;
+  }
+
   /** Options for a task outside any group: `setTask('handler', input)` and the callbacks. */
   newTaskOptions(): RemoteTaskOptions<unknown, undefined> {
     return new RemoteTaskOptions(this, undefined);
@@ -151,7 +171,7 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
    * is full (across all producers) it waits for room, FIFO here. With an add timeout it rejects with
    * `AddTimeoutError` and the task is certainly not added. Input that is not JSON is refused here.
    */
-  addTask(opt: RemoteTaskOptions<unknown, RemoteTaskGroup | undefined>): Promise<void> {
+  addTask(opt: RemoteTaskOptions<unknown, RemoteTaskGroup | SharedTaskGroup | undefined>): Promise<void> {
     let task: Task;
     try {
       task = this.taskOfOptions('addTask(opt)', opt);
@@ -165,7 +185,7 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
    * Admits tasks together: all or none, once that many leases are free at once. Workers start them as they
    * pick them up: across processes there is no start together.
    */
-  addTaskGroup(...opts: RemoteTaskOptions<unknown, RemoteTaskGroup | undefined>[]): Promise<void> {
+  addTaskGroup(...opts: RemoteTaskOptions<unknown, RemoteTaskGroup | SharedTaskGroup | undefined>[]): Promise<void> {
     let tasks: Task[];
     try {
       tasks = opts.map((opt) => this.taskOfOptions('addTaskGroup(...opts)', opt));

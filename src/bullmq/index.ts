@@ -9,6 +9,7 @@ export { DistributedPool } from './distributed-pool.js';
 export type { RemoteMapOptions, RemoteMapIterableOptions } from './distributed-pool.js';
 export type { DistributedPoolOptions, RemoteRunOptions } from './options.js';
 export { RemoteTaskOptions, RemoteTaskGroup } from './remote-task-options.js';
+export { SharedTaskGroup } from './shared-group.js';
 export type { RemoteRetryPolicy } from './remote-retry.js';
 export { serve, Server } from './serve.js';
 export type { ServeOptions, Handler, RemoteContext } from './serve.js';

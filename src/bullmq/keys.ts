@@ -7,6 +7,9 @@
 /** How long a producer's outcome stream outlives its last entry, should the producer be gone. */
 export const STREAM_TTL = 24 * 3600 * 1000;
 
+/** How long a shared group's count lives after its last change (a group abandoned half-way ends some time). */
+export const GROUP_TTL = 7 * 24 * 3600 * 1000;
+
 /** The keys and channels of one pool. */
 export class Keys {
   /** Admission: producer id → leases held (at most `workers × (1 + queueSize)` across producers). */
@@ -33,6 +36,11 @@ export class Keys {
   /** The stream a producer reads its tasks' outcomes from. */
   done(producer: string): string {
     return `${this.base}:done:${producer}`;
+  }
+
+  /** A shared group's count (absent: zero); also the channel that hears when it reaches zero. */
+  group(id: string): string {
+    return `${this.base}:group:${id}`;
   }
 
   /** A worker process's figures, refreshed by its heartbeat. */

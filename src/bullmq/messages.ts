@@ -30,3 +30,8 @@ export const notTaskOptions = (where: string, value: unknown) => `${where} takes
 export const noTask = (where: string) => `${where}: no task was set; call setTask('handler', input) first`;
 export const producerClosed = 'the producer closed before the task finished on its worker';
 export const retryIf = (name: string, value: unknown) => `${name} must be a list of error codes and names, or the name of a predicate registered on the workers, received ${describe(value)}`;
+export const sharedBelowZero = (id: string, delta: number, count: number) =>
+  `shared group ${JSON.stringify(id)}: adding ${delta} would take the count below zero (it is ${count})`;
+export const sharedWaitTimedOut = (id: string, ms: number) => `shared group ${JSON.stringify(id)}: wait() timed out after ${ms} ms`;
+export const sharedWaitAborted = (id: string) => `shared group ${JSON.stringify(id)}: wait() was aborted`;
+export const groupId = (where: string, value: unknown) => `${where} must be a non-empty string (the group's id, the same in every process), received ${describe(value)}`;
