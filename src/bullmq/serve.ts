@@ -95,6 +95,8 @@ interface Running {
   closing: boolean;
   /** Stopped by its producer: not retried. */
   cancelled: boolean;
+  /** The producer was told the outcome already (a final timeout, at its deadline). */
+  told: boolean;
 }
 
 function validateRecord<T>(where: string, value: unknown, check: (name: string, v: unknown) => T): Record<string, T> {
@@ -226,7 +228,7 @@ export class Server {
     const slot = this.slots[slotId] as SlotFigures;
     slot.busy = true;
     slot.since = performance.now();
-    const running: Running = { controller: new AbortController(), closing: false, cancelled: false };
+    const running: Running = { controller: new AbortController(), closing: false, cancelled: false, told: false };
     this.running.set(jobId, running);
     if (this.cancelled.delete(jobId)) {
       running.cancelled = true;
@@ -235,8 +237,17 @@ export class Server {
     const stream = this.keys.done(data.p);
     const attempt = job.attemptsMade + 1;
     const workerId = `${this.id}:${slotId}`;
+    // A timeout ends the attempt at its deadline, but the handler keeps its BullMQ slot until it returns (as a
+    // timed-out function keeps its worker in-process): `workers` stays a bound on running functions. A final
+    // timeout is told to the producer at once; a retried one is retried once the handler has returned.
+    const onTimeout = (err: Error): void => {
+      const decision = shouldRetry(data.r, err, attempt, this.predicates, workerId);
+      if (decision.retry) return;
+      running.told = true;
+      this.cmd.lpNotify(stream, STREAM_TTL, jobId, 'err', JSON.stringify(toWire(decision.error))).catch(this.warn);
+    };
     try {
-      const value = await this.call(job.name, data, { signal: running.controller.signal, attempt: attempt + (data.b ?? 0), taskId: data.t, workerId }, running);
+      const value = await this.call(job.name, data, { signal: running.controller.signal, attempt: attempt + (data.b ?? 0), taskId: data.t, workerId }, running, onTimeout);
       slot.executed++;
       // Not awaited: it goes down this connection before BullMQ's completion of the job (same connection,
       // in order), so the two cost one round trip, not two. Should the connection fail before both are
@@ -251,7 +262,8 @@ export class Server {
         await job.moveToWait(token);
         throw new WaitingError();
       }
-      const decision = running.cancelled ? { retry: false, error: err } : shouldRetry(data.r, err, attempt, this.predicates, workerId);
+      const decision = running.cancelled || running.told ? { retry: false, error: err } : shouldRetry(data.r, err, attempt, this.predicates, workerId);
+      if (running.told) throw new UnrecoverableError(err.message);
       if (decision.retry) {
         await this.cmd.lpNotify(stream, STREAM_TTL, jobId, 'retry', JSON.stringify({ e: toWire(err), a: attempt + (data.b ?? 0) }));
         throw err;
@@ -268,8 +280,11 @@ export class Server {
     }
   }
 
-  /** Calls the handler; at the timeout the attempt fails and its signal aborts (the handler may go on). */
-  private call(name: string, data: JobData, ctx: RemoteContext, running: Running): Promise<unknown> {
+  /**
+   * Calls the handler. At the timeout its signal aborts and `onTimeout` hears of it; the returned promise
+   * then rejects with the `TaskTimeoutError` once the handler has returned, whatever it returned.
+   */
+  private call(name: string, data: JobData, ctx: RemoteContext, running: Running, onTimeout: (err: Error) => void): Promise<unknown> {
     const handler = Object.hasOwn(this.handlers, name) ? this.handlers[name] : undefined;
     if (handler === undefined) {
       running.cancelled = true;
@@ -279,16 +294,21 @@ export class Server {
     const timeout = data.to ?? 0;
     return new Promise<unknown>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
+      let timedOut: Error | undefined;
       if (timeout > 0) {
         timer = setTimeout(() => {
-          const err = new TaskTimeoutError(timeout);
-          running.controller.abort(err);
-          reject(err);
+          timedOut = new TaskTimeoutError(timeout);
+          running.controller.abort(timedOut);
+          onTimeout(timedOut);
         }, timeout);
       }
       new Promise<unknown>((r) => r((handler as (input: unknown, ctx: RemoteContext) => unknown)(data.i, ctx))).then(
         (value) => {
           if (timer !== undefined) clearTimeout(timer);
+          if (timedOut !== undefined) {
+            reject(timedOut);
+            return;
+          }
           try {
             checkJson(`handler ${JSON.stringify(name)}`, value === undefined ? null : value, 'result');
           } catch (err) {
@@ -299,7 +319,7 @@ export class Server {
         },
         (err: unknown) => {
           if (timer !== undefined) clearTimeout(timer);
-          reject(err as Error);
+          reject(timedOut ?? (err as Error));
         },
       );
     });
