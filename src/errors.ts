@@ -15,7 +15,8 @@ export type LitePoolErrorCode =
   | 'ERR_THREAD_CRASHED'
   | 'ERR_THREAD_TERMINATED'
   | 'ERR_TASK_LOST'
-  | 'ERR_UNKNOWN_HANDLER';
+  | 'ERR_UNKNOWN_HANDLER'
+  | 'ERR_WORKER_LOST';
 
 /** Base class of every error litepool creates. */
 export class LitePoolError extends Error {

@@ -12,6 +12,6 @@ export function connectionWarnings(who: string): (err: Error) => void {
     if (seen.has(key)) return;
     if (seen.size > 100) seen.clear();
     seen.add(key);
-    process.emitWarning(`litepool: ${who}: Redis connection error: ${key}`, { type: 'LitePoolWarning', code: 'LITEPOOL_REDIS' });
+    process.emitWarning(`litepool: ${who}: Redis error: ${key}`, { type: 'LitePoolWarning', code: 'LITEPOOL_REDIS' });
   };
 }

@@ -19,12 +19,20 @@ export function validateConnection(where: string, value: unknown): Connection {
   throw new TypeError(messages.connection(where, value));
 }
 
+/**
+ * Reconnect delays: 100 ms more per attempt, at most 1 s, so that the pool is back within about a second of
+ * Redis (ioredis' default reaches 2 s, BullMQ's 20 s). A `retryStrategy` the user passes is kept.
+ */
+export function reconnectDelay(times: number): number {
+  return Math.min(times * 100, 1000);
+}
+
 /** A new connection of the pool's own, made from what the user passed; `name` labels it in `CLIENT LIST`. */
 export function connect(connection: Connection, name: string): Redis {
   const own: RedisOptions = { maxRetriesPerRequest: null, connectionName: name };
-  if (typeof connection === 'string') return new Redis(connection, own);
+  if (typeof connection === 'string') return new Redis(connection, { ...own, retryStrategy: reconnectDelay });
   if (connection instanceof Redis) return connection.duplicate(own);
-  return new Redis({ ...connection, ...own });
+  return new Redis({ retryStrategy: reconnectDelay, ...connection, ...own });
 }
 
 /** Closes a connection the pool made: QUIT when it is up, else disconnect at once. */

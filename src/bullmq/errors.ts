@@ -26,3 +26,19 @@ export class UnknownHandlerError extends LitePoolError {
     this.handler = handler;
   }
 }
+
+/**
+ * The worker process running the task died (its lock expired) more often than the task may be re-run: the
+ * first crash re-runs it for free (at-least-once), each later one counts as a failed attempt of its retry
+ * policy.
+ */
+export class WorkerLostError extends LitePoolError {
+  /** How many times a worker died running the task. */
+  readonly stalls: number;
+
+  constructor(stalls: number, message: string) {
+    super(message, undefined, 'ERR_WORKER_LOST');
+    this.name = 'WorkerLostError';
+    this.stalls = stalls;
+  }
+}

@@ -16,4 +16,4 @@ export type { ServeOptions, Handler, RemoteContext } from './serve.js';
 export type { RetryPredicate } from './remote-retry.js';
 export type { Connection } from './connection.js';
 export type { DistributedUsage, RemoteWorkerUsage } from './remote-usage.js';
-export { TaskLostError, UnknownHandlerError } from './errors.js';
+export { TaskLostError, UnknownHandlerError, WorkerLostError } from './errors.js';

@@ -44,6 +44,11 @@ export class Leases {
     link.sub.on('message', (channel: string) => {
       if (channel === link.keys.room) this.wake?.();
     });
+    // After a reconnect, Redis may have lost the hash (restarted without persistence): the leases this
+    // producer holds are written back, so other producers do not take them again.
+    link.cmd.on('ready', () => {
+      if (this.held > 0 && !this.closed) link.cmd.hset(link.keys.leases, link.id, this.held).catch(() => {});
+    });
   }
 
   /** Starts listening for released leases. */

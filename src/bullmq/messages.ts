@@ -35,3 +35,7 @@ export const sharedBelowZero = (id: string, delta: number, count: number) =>
 export const sharedWaitTimedOut = (id: string, ms: number) => `shared group ${JSON.stringify(id)}: wait() timed out after ${ms} ms`;
 export const sharedWaitAborted = (id: string) => `shared group ${JSON.stringify(id)}: wait() was aborted`;
 export const groupId = (where: string, value: unknown) => `${where} must be a non-empty string (the group's id, the same in every process), received ${describe(value)}`;
+export const workerLost = (taskId: string, stalls: number) =>
+  `the worker process running task ${taskId} died ${stalls} times (its lock expired each time); the first crash re-runs a task, each later one counts as a failed attempt, and its retries are spent`;
+export const taskLost = (jobId: string) =>
+  `the task's job ${jobId} is no longer in Redis and no outcome came (Redis restarted without persistence, or the job was removed or evicted): it may or may not have run`;

@@ -12,6 +12,8 @@ import { PoolClosedError } from '../errors.js';
 import { attemptsOf, BACKOFF_TYPE } from './remote-retry.js';
 import type { JobData, RemoteJob } from './remote-job.js';
 import type { ProducerLink } from './producer-link.js';
+import { TaskLostError } from './errors.js';
+import * as messages from './messages.js';
 import { fromWire, type WireError } from './wire-error.js';
 
 /** One job in flight: how to settle the engine's attempt when its outcome arrives. */
@@ -20,7 +22,19 @@ interface Pending {
   readonly job: RemoteJob;
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: Error) => void;
+  /** BullMQ has the job (its add resolved): from then on, its absence means it ended or was lost. */
+  added: boolean;
+  /** Sweeps in a row that found the job absent from Redis with no outcome heard. */
+  missing: number;
 }
+
+/** How often jobs in flight are looked for in Redis, ms. */
+export const SWEEP_INTERVAL = 2000;
+/**
+ * Sweeps in a row a job must be missing before it is declared lost: its outcome is in the stream before
+ * BullMQ removes the job, so by the second sweep the reader has it, unless it is gone too.
+ */
+const MISSING_SWEEPS = 2;
 
 /** Runs of one task so far (an `errReload` runs it again as a new job) and BullMQ attempts they made. */
 interface Runs {
@@ -52,6 +66,8 @@ export class RemoteExecutor implements Executor {
   private readonly stream: string;
   private reading = false;
   private stopped = false;
+  private sweeper: NodeJS.Timeout | undefined = undefined;
+  private sweeping = false;
 
   constructor(link: ProducerLink) {
     this.link = link;
@@ -85,9 +101,16 @@ export class RemoteExecutor implements Executor {
     this.startReading();
     this.onStart();
     return new Promise<unknown>((resolve, reject) => {
-      this.pending.set(jobId, { task, job, resolve, reject });
+      const pending: Pending = { task, job, resolve, reject, added: false, missing: 0 };
+      this.pending.set(jobId, pending);
       attempt.onAbort((reason) => this.cancel(jobId, reason));
-      this.link.queue.add(job.handler, data, opts).catch((err: unknown) => this.settle(jobId, false, err));
+      this.link.queue.add(job.handler, data, opts).then(
+        () => {
+          pending.added = true;
+        },
+        (err: unknown) => this.settle(jobId, false, err),
+      );
+      this.startSweeping();
     });
   }
 
@@ -173,6 +196,43 @@ export class RemoteExecutor implements Executor {
     }
   }
 
+  private startSweeping(): void {
+    if (this.sweeper !== undefined || this.stopped) return;
+    this.sweeper = setInterval(() => void this.sweep(), SWEEP_INTERVAL).unref();
+  }
+
+  /**
+   * Reconciliation: every job in flight is looked for in Redis; one missing in two sweeps in a row, with no
+   * outcome heard, was lost (Redis restarted without persistence, the job was removed by hand, evicted) and
+   * its task fails with `TaskLostError`. So no producer promise waits forever for a job that is gone.
+   */
+  private async sweep(): Promise<void> {
+    if (this.pending.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+      return;
+    }
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      const ids = [...this.pending].filter(([, p]) => p.added).map(([id]) => id);
+      const pipeline = this.link.cmd.pipeline();
+      for (const id of ids) pipeline.exists(this.link.queue.toKey(id));
+      const replies = (await pipeline.exec()) ?? [];
+      ids.forEach((id, i) => {
+        const pending = this.pending.get(id);
+        const reply = replies[i];
+        if (pending === undefined || reply === undefined || reply[0] !== null) return;
+        pending.missing = reply[1] === 0 ? pending.missing + 1 : 0;
+        if (pending.missing >= MISSING_SWEEPS) this.settle(id, false, new TaskLostError(messages.taskLost(id)));
+      });
+    } catch {
+      // Redis is away: nothing can be concluded; the next sweep tries again.
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
   /** Fails every job still in flight with `err`: nobody will hear their outcomes any more. */
   abandon(err: Error): void {
     for (const jobId of [...this.pending.keys()]) this.settle(jobId, false, err);
@@ -181,6 +241,8 @@ export class RemoteExecutor implements Executor {
   /** Stops reading; the outcome stream goes (nothing will read it again). */
   async close(): Promise<void> {
     this.stopped = true;
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
     await this.link.cmd.del(this.stream).catch(() => {});
   }
 }

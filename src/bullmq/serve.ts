@@ -14,7 +14,7 @@ import { AbortError, PoolClosedError, TaskTimeoutError, toError } from '../error
 import { validateDuration, validateFunction, validateInteger, validateOptions } from '../options.js';
 import { connect, disconnect, validateConnection, type Connection } from './connection.js';
 import { connectionWarnings } from './connection-warnings.js';
-import { UnknownHandlerError } from './errors.js';
+import { UnknownHandlerError, WorkerLostError } from './errors.js';
 import { checkJson } from './json-input.js';
 import { Keys, STREAM_TTL } from './keys.js';
 import * as messages from './messages.js';
@@ -73,9 +73,24 @@ export interface ServeOptions {
    * @default 1000
    */
   heartbeat?: number;
+  /**
+   * How long a job's lock lasts, ms; it is renewed every half of it while the handler runs. A worker that
+   * dies has its tasks run again elsewhere within about `lockDuration + stalledInterval`. A handler that
+   * blocks its event loop for longer than half of it risks being run twice: CPU-heavy handlers belong on
+   * threads.
+   * @default 6000
+   */
+  lockDuration?: number;
+  /**
+   * How often this process looks for jobs whose lock expired (their worker died), ms.
+   * @default 3000
+   */
+  stalledInterval?: number;
 }
 
-const SERVE_KEYS = new Set(['pool', 'connection', 'handlers', 'concurrency', 'predicates', 'prefix', 'name', 'heartbeat']);
+const SERVE_KEYS = new Set(['pool', 'connection', 'handlers', 'concurrency', 'predicates', 'prefix', 'name', 'heartbeat', 'lockDuration', 'stalledInterval']);
+/** BullMQ fails a job stalled more often than this; litepool's own rule applies first (see `WorkerLostError`). */
+const MAX_STALLS = 1_000_000;
 /** How long a cancellation is remembered for a job that has not started here (it may start later). */
 const CANCEL_MEMORY = 60_000;
 
@@ -97,6 +112,8 @@ interface Running {
   cancelled: boolean;
   /** The producer was told the outcome already (a final timeout, at its deadline). */
   told: boolean;
+  /** Its worker died more often than its policy allows: it fails without running. */
+  lost: Error | undefined;
 }
 
 function validateRecord<T>(where: string, value: unknown, check: (name: string, v: unknown) => T): Record<string, T> {
@@ -162,6 +179,9 @@ export class Server {
       prefix,
       concurrency: this.concurrency,
       autorun: false,
+      lockDuration: o.lockDuration === undefined ? 6000 : validateInteger('serve(options).lockDuration', o.lockDuration, 100),
+      stalledInterval: o.stalledInterval === undefined ? 3000 : validateInteger('serve(options).stalledInterval', o.stalledInterval, 100),
+      maxStalledCount: MAX_STALLS,
       settings: { backoffStrategy: (attemptsMade, type, _err, job) => (type === BACKOFF_TYPE && job?.data ? retryDelay((job.data as JobData).r as NonNullable<JobData['r']>, attemptsMade) : 0) },
     });
     this.worker.on('error', warn);
@@ -228,15 +248,19 @@ export class Server {
     const slot = this.slots[slotId] as SlotFigures;
     slot.busy = true;
     slot.since = performance.now();
-    const running: Running = { controller: new AbortController(), closing: false, cancelled: false, told: false };
+    const running: Running = { controller: new AbortController(), closing: false, cancelled: false, told: false, lost: undefined };
     this.running.set(jobId, running);
     if (this.cancelled.delete(jobId)) {
       running.cancelled = true;
       running.controller.abort(new AbortError(undefined, messages.cancelledRemotely));
     }
     const stream = this.keys.done(data.p);
-    const attempt = job.attemptsMade + 1;
+    // Every start counts in ctx.attempt; for the retry policy, a crash after the first counts as a failure.
+    const stalls = job.stalledCounter;
+    const attempt = job.attemptsMade + Math.max(0, stalls - 1) + 1;
     const workerId = `${this.id}:${slotId}`;
+    const limit = data.r === undefined ? 1 : data.r.n === -1 ? Number.POSITIVE_INFINITY : data.r.n + 1;
+    if (attempt > limit) running.lost = new WorkerLostError(stalls, messages.workerLost(data.t, stalls));
     // A timeout ends the attempt at its deadline, but the handler keeps its BullMQ slot until it returns (as a
     // timed-out function keeps its worker in-process): `workers` stays a bound on running functions. A final
     // timeout is told to the producer at once; a retried one is retried once the handler has returned.
@@ -247,7 +271,8 @@ export class Server {
       this.cmd.lpNotify(stream, STREAM_TTL, jobId, 'err', JSON.stringify(toWire(decision.error))).catch(this.warn);
     };
     try {
-      const value = await this.call(job.name, data, { signal: running.controller.signal, attempt: attempt + (data.b ?? 0), taskId: data.t, workerId }, running, onTimeout);
+      const ctx = { signal: running.controller.signal, attempt: job.attemptsMade + stalls + 1 + (data.b ?? 0), taskId: data.t, workerId };
+      const value = await this.call(job.name, data, ctx, running, onTimeout);
       slot.executed++;
       // Not awaited: it goes down this connection before BullMQ's completion of the job (same connection,
       // in order), so the two cost one round trip, not two. Should the connection fail before both are
@@ -285,6 +310,10 @@ export class Server {
    * then rejects with the `TaskTimeoutError` once the handler has returned, whatever it returned.
    */
   private call(name: string, data: JobData, ctx: RemoteContext, running: Running, onTimeout: (err: Error) => void): Promise<unknown> {
+    if (running.lost !== undefined) {
+      running.cancelled = true;
+      return Promise.reject(running.lost);
+    }
     const handler = Object.hasOwn(this.handlers, name) ? this.handlers[name] : undefined;
     if (handler === undefined) {
       running.cancelled = true;

@@ -5,7 +5,7 @@
  * @module
  */
 import { AbortError, AddTimeoutError, LitePoolError, PoolClosedError, TaskFailedError, TaskGroupError, TaskTimeoutError } from '../errors.js';
-import { TaskLostError, UnknownHandlerError } from './errors.js';
+import { TaskLostError, UnknownHandlerError, WorkerLostError } from './errors.js';
 
 /** An error as JSON. */
 export interface WireError {
@@ -20,7 +20,7 @@ export interface WireError {
 }
 
 const OWN = new Map<string, object>(
-  [LitePoolError, PoolClosedError, AddTimeoutError, TaskTimeoutError, AbortError, TaskGroupError, TaskFailedError, TaskLostError, UnknownHandlerError].map((c) => [
+  [LitePoolError, PoolClosedError, AddTimeoutError, TaskTimeoutError, AbortError, TaskGroupError, TaskFailedError, TaskLostError, UnknownHandlerError, WorkerLostError].map((c) => [
     c.name,
     c.prototype as object,
   ]),
