@@ -163,8 +163,12 @@ abstract class Batch<T, R> {
     do {
       this.again = false;
       while (!this.exhausted && !this.pulling && !this.waiting && this.failure === undefined && this.wants()) {
-        // With members of ours in the pool, wait for one to settle; with none, take a place in line.
-        if (!(this.engine.state === 'open' && this.engine.hasRoom) && this.inFlight > 0) break;
+        // With members of ours in the pool, wait for one to settle (or for the pool to grow); with none, take
+        // a place in line.
+        if (!(this.engine.state === 'open' && this.engine.hasRoom) && this.inFlight > 0) {
+          this.engine.watchRoom(this.onRoom, true);
+          break;
+        }
         if (this.isAsync) {
           this.pullAsync();
           break;
@@ -250,9 +254,12 @@ abstract class Batch<T, R> {
     this.pump();
   };
 
+  private readonly onRoom = (): void => this.pump();
+
   /** Lets go of the user's signal and closes the input if it was not read to its end. */
   protected release(): void {
     this.released = true;
+    this.engine.watchRoom(this.onRoom, false);
     this.unlink();
     if (this.exhausted) return;
     this.exhausted = true;
@@ -326,11 +333,20 @@ class StreamBatch<T, R> extends Batch<T, R> {
   private readonly done = new RingQueue<Outcome<R>>();
   private wake: (() => void) | undefined = undefined;
 
-  constructor(engine: Engine, it: AnyIterator<T>, isAsync: boolean, fn: MapFunction<T, R>, o: ResolvedRunOptions, private readonly ordered: boolean, resource: AsyncResource) {
+  constructor(
+    engine: Engine,
+    it: AnyIterator<T>,
+    isAsync: boolean,
+    fn: MapFunction<T, R>,
+    o: ResolvedRunOptions,
+    private readonly ordered: boolean,
+    resource: AsyncResource,
+    window: number | undefined,
+  ) {
     super(engine, 'mapIterable()', it, isAsync, fn, o, resource);
     // Never more items in flight or waiting to be read than the pool can hold.
     const workers = engine.slots.count;
-    this.window = Number.isFinite(engine.queueSize) ? workers * (1 + engine.queueSize) : workers * 2;
+    this.window = window ?? (Number.isFinite(engine.queueSize) ? workers * (1 + engine.queueSize) : workers * 2);
   }
 
   protected wants(): boolean {
@@ -421,12 +437,13 @@ export function mapStream<T, R>(
   input: Iterable<T> | AsyncIterable<T>,
   fn: MapFunction<T, R>,
   options: MapIterableOptions | undefined,
+  window?: number,
 ): AsyncGenerator<R, void, undefined> {
   const { it, isAsync } = iteratorOf('mapIterable(input)', input);
   validateFunction('mapIterable(fn)', fn);
   const o = resolveRunOptions('mapIterable(options)', options, ITERABLE_KEYS);
   const ordered = optionalBoolean('mapIterable(options).ordered', options?.ordered) !== false;
-  return stream(engine, it, isAsync, fn, o, ordered, new AsyncResource('litepool.map'));
+  return stream(engine, it, isAsync, fn, o, ordered, new AsyncResource('litepool.map'), window);
 }
 
 async function* stream<T, R>(
@@ -437,8 +454,9 @@ async function* stream<T, R>(
   o: ResolvedRunOptions,
   ordered: boolean,
   resource: AsyncResource,
+  window: number | undefined,
 ): AsyncGenerator<R, void, undefined> {
-  const batch = new StreamBatch(engine, it, isAsync, fn, o, ordered, resource);
+  const batch = new StreamBatch(engine, it, isAsync, fn, o, ordered, resource, window);
   try {
     for (;;) {
       batch.pump();

@@ -45,6 +45,10 @@ const MAP_KEYS = new Set(['settle', 'waitForRunning']);
 const ITERABLE_KEYS = new Set(['ordered']);
 /** How often a producer tells Redis it is alive, ms. */
 const HEARTBEAT = 1000;
+/** A producer silent for this long is dead: its leases go back as its jobs end, ms. */
+const PRODUCER_DEAD_AFTER = 10_000;
+/** Heartbeats between two looks for dead producers. */
+const RECLAIM_EVERY = 5;
 
 /**
  * A pool whose tasks run on worker processes started with {@link serve}, on any machine that reaches the same
@@ -76,6 +80,7 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
   private readonly heartbeat: NodeJS.Timeout;
   private closed: Promise<void> | undefined = undefined;
   private readonly shared = new Map<string, SharedTaskGroup>();
+  private beats = 0;
   private readonly hooks: Hooks;
 
   /** Connects to Redis (in the background; tasks wait for it); throws a `TypeError`/`RangeError` naming a bad option. */
@@ -117,7 +122,10 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
   }
 
   private async beat(): Promise<void> {
-    await this.link.cmd.zadd(this.link.keys.producers, Date.now(), this.id).catch(() => {});
+    const { cmd, keys, queue } = this.link;
+    await cmd.zadd(keys.producers, Date.now(), this.id).catch(() => {});
+    // Now and then, the leases of producers that died go back, as their jobs end.
+    if (this.beats++ % RECLAIM_EVERY === 0) await cmd.lpReclaim(keys.producers, keys.leases, Date.now(), PRODUCER_DEAD_AFTER, queue.toKey(''), keys.room).catch(() => {});
   }
 
   /** Resolves once the producer is connected and registered (tasks do not need to wait for it). */
@@ -193,7 +201,12 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
       return Promise.reject(err as Error);
     }
     if (tasks.length === 0) return RESOLVED;
-    return this.engine.addGang(tasks);
+    if (tasks.length > this.capacity) return Promise.reject(new RangeError(messages.gangTooLarge(tasks.length, this.capacity)));
+    // The engine admits a gang on slots it has: hold enough leases first.
+    return this.leases.reserve(tasks.length).then((held) => {
+      if (!held) throw new PoolClosedError(messages.closedBeforeGang);
+      return this.engine.addGang(tasks);
+    });
   }
 
   /**
@@ -250,7 +263,7 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
   /** Streams the results of handler `handler` over `input`, in input order or as they complete. */
   mapIterable<R = unknown>(input: Iterable<unknown> | AsyncIterable<unknown>, handler: string, options?: RemoteMapIterableOptions): AsyncIterable<R> {
     const { fn, signal } = this.mapper<R>('mapIterable()', handler, options, ITERABLE_KEYS);
-    return mapStream(this.engine, input, fn, { signal, ordered: options?.ordered });
+    return mapStream(this.engine, input, fn, { signal, ordered: options?.ordered }, this.capacity);
   }
 
   /** Resolves when this producer has no task admitted or waiting for room. */

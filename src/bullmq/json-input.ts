@@ -57,6 +57,10 @@ export function checkJson(where: string, value: unknown, root = 'input'): void {
         if (!(i in v)) fail(step(path, i), 'a hole in a sparse array is not JSON');
         visit(v[i], step(path, i), false);
       }
+      if (Object.keys(v).length !== v.length) {
+        const named = Object.keys(v).find((k) => !/^(0|[1-9]\d*)$/.test(k)) as string;
+        fail(step(path, named), 'a named property of an array is not JSON (it would be dropped)');
+      }
     } else {
       const proto = Object.getPrototypeOf(v) as unknown;
       if (proto !== Object.prototype && proto !== null) fail(path, `${describe(v)} is not a plain object: it would arrive as another type (convert it first)`);

@@ -30,6 +30,7 @@ export class Leases {
   /** Leases held (the engine's slot count). */
   held = 0;
   private asking = false;
+  private reserving = 0;
   private closed = false;
   private trimTimer: NodeJS.Timeout | undefined = undefined;
   private wake: (() => void) | undefined = undefined;
@@ -101,6 +102,46 @@ export class Leases {
     this.settled();
   }
 
+  /**
+   * Holds at least `n` leases (for a gang that must be admitted together), waiting for room as long as it
+   * takes; `false` when the producer closed first.
+   */
+  async reserve(n: number): Promise<boolean> {
+    this.reserving++;
+    try {
+      return await this.reserveLoop(n);
+    } finally {
+      this.reserving--;
+    }
+  }
+
+  private async reserveLoop(n: number): Promise<boolean> {
+    const { cmd, keys, id } = this.link;
+    while (this.held < n) {
+      if (this.closed) return false;
+      const granted = await cmd.lpAcquire(keys.leases, id, n - this.held, this.capacity).catch(() => 0);
+      if (granted > 0) {
+        if (this.closed) {
+          await cmd.lpRelease(keys.leases, id, granted, keys.room).catch(() => {});
+          return false;
+        }
+        this.held += granted;
+        this.holder.resize(this.held);
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, POLL);
+        const previous = this.wake;
+        this.wake = () => {
+          clearTimeout(timer);
+          previous?.();
+          resolve();
+        };
+      });
+    }
+    return true;
+  }
+
   /** Asks for one lease now (for `tryRun`): whether one was granted. */
   async tryOne(): Promise<boolean> {
     if (this.closed || this.held >= this.capacity) return false;
@@ -127,7 +168,8 @@ export class Leases {
   }
 
   private trim(): void {
-    const spare = this.holder.blocked > 0 ? 0 : this.holder.free;
+    // Leases gathered for a gang are not idle: they wait for the rest.
+    const spare = this.holder.blocked > 0 || this.reserving > 0 ? 0 : this.holder.free;
     if (spare <= 0 || this.closed) return;
     this.held -= spare;
     this.holder.resize(this.held);

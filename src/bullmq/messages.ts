@@ -21,7 +21,6 @@ export const connection = (where: string, value: unknown) =>
 export const handlers = (where: string, value: unknown) => `${where} must be an object of handler functions by name, received ${describe(value)}`;
 export const handler = (where: string, name: string, value: unknown) => `${where}.${name} must be a function (input, ctx) => result, received ${describe(value)}`;
 export const notThisPool = (where: string) => `${where}: these TaskOptions belong to another pool`;
-export const gangRemote = 'addTaskGroup(...opts) admits its tasks together, but remote workers start them as they pick them up: there is no gang start across processes';
 export const retryIfFunction = (name: string) =>
   `${name}: a function cannot travel to the workers; register it there (serve({ predicates: { name: fn } })) and pass its name, or pass a list of error codes and names`;
 export const handlerName = (where: string, value: unknown) => `${where} must be a non-empty string naming a handler registered on the workers, received ${describe(value)}`;
@@ -39,3 +38,6 @@ export const workerLost = (taskId: string, stalls: number) =>
   `the worker process running task ${taskId} died ${stalls} times (its lock expired each time); the first crash re-runs a task, each later one counts as a failed attempt, and its retries are spent`;
 export const taskLost = (jobId: string) =>
   `the task's job ${jobId} is no longer in Redis and no outcome came (Redis restarted without persistence, or the job was removed or evicted): it may or may not have run`;
+export const gangTooLarge = (n: number, capacity: number) =>
+  `addTaskGroup(...opts): ${n} tasks must be admitted together, but the pool admits at most ${capacity} (workers × (1 + queueSize))`;
+export const closedBeforeGang = 'addTaskGroup(...opts): the pool was closed before the tasks could be admitted together';

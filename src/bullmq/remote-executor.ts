@@ -88,7 +88,8 @@ export class RemoteExecutor implements Executor {
     }
     const taskId = `${this.link.id}-${task.id}`;
     const jobId = runs.runs === 0 ? taskId : `${taskId}.${runs.runs}`;
-    const data: JobData = { i: job.input === undefined ? null : job.input, p: this.link.id, t: taskId };
+    // `p` first: the reclaim script reads a job's producer from the start of its data.
+    const data: JobData = { p: this.link.id, t: taskId, i: job.input === undefined ? null : job.input };
     const o = job.options;
     if (o.timeout > 0) data.to = o.timeout;
     if (o.retry !== undefined) data.r = o.retry;

@@ -48,12 +48,50 @@ end
 return {1, next}
 `;
 
+/**
+ * Reclaims the leases of producers whose heartbeat (KEYS[1], id → ms) is older than ARGV[2] ms at ARGV[1]:
+ * each keeps as many leases (KEYS[2]) as it has jobs still in the queue (lists and sets of ARGV[3], the
+ * queue's key prefix: a job's data starts with its producer, `{"p":"<id>"`), and leaves once it has none; waiting producers
+ * hear of it on ARGV[4]. Admission bounds the queue, so the scan is bounded by the pool's capacity.
+ */
+const RECLAIM = `
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+if #dead == 0 then return 0 end
+local ids = {}
+for _, list in ipairs({'wait', 'active', 'paused'}) do
+  for _, id in ipairs(redis.call('LRANGE', ARGV[3] .. list, 0, -1)) do ids[#ids + 1] = id end
+end
+for _, set in ipairs({'delayed', 'prioritized', 'waiting-children'}) do
+  for _, id in ipairs(redis.call('ZRANGE', ARGV[3] .. set, 0, -1)) do ids[#ids + 1] = id end
+end
+local owners = {}
+for _, id in ipairs(ids) do
+  local data = redis.call('HGET', ARGV[3] .. id, 'data')
+  if data then
+    local owner = string.match(data, '^{"p":"([^"]*)"')
+    if owner then owners[owner] = (owners[owner] or 0) + 1 end
+  end
+end
+for _, p in ipairs(dead) do
+  local jobs = owners[p] or 0
+  if jobs == 0 then
+    redis.call('HDEL', KEYS[2], p)
+    redis.call('ZREM', KEYS[1], p)
+  else
+    redis.call('HSET', KEYS[2], p, jobs)
+  end
+end
+redis.call('PUBLISH', ARGV[4], 'reclaimed')
+return #dead
+`;
+
 /** The scripts as commands of a connection. */
 export interface Scripts {
   lpAcquire(leases: string, producer: string, want: number, cap: number): Promise<number>;
   lpRelease(leases: string, producer: string, n: number, room: string): Promise<number>;
   lpNotify(stream: string, ttl: number, jobId: string, kind: string, value: string): Promise<number>;
   lpGroupAdd(group: string, delta: number, channel: string, ttl: number): Promise<[number, number]>;
+  lpReclaim(producers: string, leases: string, now: number, deadAfter: number, queuePrefix: string, room: string): Promise<number>;
 }
 
 /** Defines the scripts on `redis` (ioredis sends each by its SHA, loading it once). */
@@ -62,5 +100,6 @@ export function withScripts(redis: Redis): Redis & Scripts {
   redis.defineCommand('lpRelease', { numberOfKeys: 1, lua: RELEASE });
   redis.defineCommand('lpNotify', { numberOfKeys: 1, lua: NOTIFY });
   redis.defineCommand('lpGroupAdd', { numberOfKeys: 1, lua: GROUP_ADD });
+  redis.defineCommand('lpReclaim', { numberOfKeys: 2, lua: RECLAIM });
   return redis as Redis & Scripts;
 }

@@ -15,9 +15,14 @@ export interface WireError {
   stack?: string;
   /** The cause: an error as JSON, or any JSON value a non-Error cause could be turned into. */
   cause?: WireError | { value: unknown };
-  /** Own fields of litepool's errors that are data (`timeout`). */
-  timeout?: number;
+  /**
+   * The error's other own fields whose values are plain data (`timeout`, `handler`, `statusCode`, `errno`,
+   * `syscall`, …): strings, finite numbers, booleans and null.
+   */
+  fields?: Record<string, string | number | boolean | null>;
 }
+
+const SKIPPED = new Set(['name', 'message', 'stack', 'code', 'cause']);
 
 const OWN = new Map<string, object>(
   [LitePoolError, PoolClosedError, AddTimeoutError, TaskTimeoutError, AbortError, TaskGroupError, TaskFailedError, TaskLostError, UnknownHandlerError, WorkerLostError].map((c) => [
@@ -41,11 +46,17 @@ function jsonValue(value: unknown): unknown {
 /** `err` as JSON; a thrown non-Error arrives as a `TaskFailedError` whose cause is the value, as in-process. */
 export function toWire(err: unknown, depth = 0): WireError {
   if (!(err instanceof Error)) err = new TaskFailedError(err);
-  const e = err as Error & { code?: unknown; timeout?: unknown };
+  const e = err as Error & { code?: unknown };
   const wire: WireError = { name: String(e.name), message: String(e.message) };
   if (typeof e.stack === 'string') wire.stack = e.stack;
   if (typeof e.code === 'string' || typeof e.code === 'number') wire.code = e.code;
-  if (typeof e.timeout === 'number') wire.timeout = e.timeout;
+  for (const key of Object.keys(e)) {
+    if (SKIPPED.has(key)) continue;
+    const value = (e as unknown as Record<string, unknown>)[key];
+    if (value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
+      (wire.fields ??= {})[key] = value;
+    }
+  }
   if (e.cause !== undefined && depth < MAX_CAUSES) wire.cause = e.cause instanceof Error ? toWire(e.cause, depth + 1) : { value: jsonValue(e.cause) };
   return wire;
 }
@@ -57,10 +68,10 @@ export function fromWire(wire: WireError): Error {
   const err = new Error(wire.message, wire.cause === undefined ? undefined : { cause });
   const own = OWN.get(wire.name);
   if (own !== undefined) Object.setPrototypeOf(err, own);
-  const fields = err as Error & { code?: unknown; timeout?: unknown };
+  const target = err as unknown as Record<string, unknown>;
   err.name = wire.name;
   if (wire.stack !== undefined) err.stack = wire.stack;
-  if (wire.code !== undefined) fields.code = wire.code;
-  if (wire.timeout !== undefined) fields.timeout = wire.timeout;
+  if (wire.code !== undefined) target.code = wire.code;
+  if (wire.fields !== undefined) for (const [key, value] of Object.entries(wire.fields)) if (!SKIPPED.has(key)) target[key] = value;
   return err;
 }

@@ -84,6 +84,7 @@ export class Engine implements RerunHost {
   private active = false;
   private idleWaiters: (() => void)[] = [];
   private readonly trackers = new Set<Tracker>();
+  private readonly roomWatchers = new Set<() => void>();
   private neverStarted: unknown[] = [];
   private closing: { promise: Promise<unknown[]>; resolve: (v: unknown[]) => void } | undefined = undefined;
   private closeTimer: NodeJS.Timeout | undefined = undefined;
@@ -765,6 +766,20 @@ export class Engine implements RerunHost {
       });
     }
     this.dispatch();
+    if (n > old && this.roomWatchers.size > 0) {
+      const watchers = [...this.roomWatchers];
+      this.roomWatchers.clear();
+      for (const w of watchers) w();
+    }
+  }
+
+  /**
+   * Calls `fn` once when room appears that no settling task announces (a resize up): how a batch that waits
+   * for one of its members to settle hears of it. `false` stops watching.
+   */
+  watchRoom(fn: () => void, on: boolean): void {
+    if (on) this.roomWatchers.add(fn);
+    else this.roomWatchers.delete(fn);
   }
 
   /**
