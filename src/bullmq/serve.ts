@@ -208,10 +208,13 @@ export class Server {
 
   private async beat(): Promise<void> {
     const { cmd, keys } = this;
+    // Both expire ten heartbeats after the last: a killed process's row, and the list once every process is gone.
+    const ttl = 10 * Math.max(this.every, 100);
     await cmd
       .multi()
-      .set(keys.worker(this.id), JSON.stringify(this.figures()), 'PX', 10 * Math.max(this.every, 100))
+      .set(keys.worker(this.id), JSON.stringify(this.figures()), 'PX', ttl)
       .sadd(keys.workers, this.id)
+      .pexpire(keys.workers, ttl)
       .exec()
       .catch(() => {});
   }
