@@ -87,11 +87,14 @@ describe('closing a DistributedPool and its workers', { skip: !available }, () =
     const key = `test:${pool}`;
     const dp = new DistributedPool({ pool, connection: redis.url, workers: 2 });
     try {
-      const quick = dp.run('slow', { ms: 1, key: `${key}:quick` });
+      const quick = dp.run('hold', { key: `${key}:quick`, value: 'quick' });
       const held = rejection(dp.run('hold', { key }));
-      await started(key, 1);
-      await dp.close({ timeout: 200 });
-      assert.equal(typeof (await quick), 'string', 'a task that finished within the timeout has its result');
+      await Promise.all([started(key, 1), started(`${key}:quick`, 1)]);
+      const closed = dp.close({ timeout: 1500 });
+      // Within the graceful part, a task that finishes has its result.
+      await client.set(`${key}:quick:open`, '1');
+      assert.equal(await quick, 'quick');
+      await closed;
       const err = await held;
       assert.ok(err instanceof PoolClosedError, `${err.name}: ${err.message}`);
       await waitFor(async () => (await client.llen(`${key}:aborted`)) === 1, 10_000, 'the worker to record the abort');

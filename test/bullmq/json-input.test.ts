@@ -180,7 +180,7 @@ describe('JSON input and results across processes', { skip: !available }, () => 
       }
       assert.equal(await jobsAdded(client, pool), 0, 'no job was added');
       assert.equal(await jobsInQueue(client, pool), 0);
-      assert.deepEqual(await scanKeys(client, `bull:${pool}:[0-9a-f]*`), [], 'no job hash either');
+      assert.deepEqual(await scanKeys(client, `bull:${pool}:${dp.id}*`), [], 'no job hash of this producer either');
       const usage = await dp.usage();
       assert.equal(usage.completed + usage.failed, 0);
     } finally {
