@@ -315,7 +315,9 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
       clearInterval(this.heartbeat);
       this.executor.abandon(new PoolClosedError(messages.producerClosed));
       await this.started;
-      await Promise.all([this.leases.close(), this.executor.close(), this.link.cmd.zrem(this.link.keys.producers, this.id).catch(() => {})]);
+      // Unregistered first: from then on workers send no outcome, so the stream deleted next stays deleted.
+      await this.link.cmd.zrem(this.link.keys.producers, this.id).catch(() => {});
+      await Promise.all([this.leases.close(), this.executor.close()]);
       await this.link.close();
     });
     return this.closed;

@@ -24,8 +24,12 @@ redis.call('PUBLISH', ARGV[3], ARGV[1])
 return left
 `;
 
-/** Appends an outcome to a producer's stream (KEYS[1]) and keeps the stream for ARGV[1] ms after the last one. */
+/**
+ * Appends an outcome to a producer's stream (KEYS[1]) and keeps the stream for ARGV[1] ms after the last one;
+ * nothing when the producer (ARGV[5]) is no longer registered (KEYS[2]): it closed, and nobody will read it.
+ */
 const NOTIFY = `
+if redis.call('ZSCORE', KEYS[2], ARGV[5]) == false then return 0 end
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', '100000', '*', 't', ARGV[2], 'k', ARGV[3], 'v', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
@@ -89,7 +93,7 @@ return #dead
 export interface Scripts {
   lpAcquire(leases: string, producer: string, want: number, cap: number): Promise<number>;
   lpRelease(leases: string, producer: string, n: number, room: string): Promise<number>;
-  lpNotify(stream: string, ttl: number, jobId: string, kind: string, value: string): Promise<number>;
+  lpNotify(stream: string, producers: string, ttl: number, jobId: string, kind: string, value: string, producer: string): Promise<number>;
   lpGroupAdd(group: string, delta: number, channel: string, ttl: number): Promise<[number, number]>;
   lpReclaim(producers: string, leases: string, now: number, deadAfter: number, queuePrefix: string, room: string): Promise<number>;
 }
@@ -98,7 +102,7 @@ export interface Scripts {
 export function withScripts(redis: Redis): Redis & Scripts {
   redis.defineCommand('lpAcquire', { numberOfKeys: 1, lua: ACQUIRE });
   redis.defineCommand('lpRelease', { numberOfKeys: 1, lua: RELEASE });
-  redis.defineCommand('lpNotify', { numberOfKeys: 1, lua: NOTIFY });
+  redis.defineCommand('lpNotify', { numberOfKeys: 2, lua: NOTIFY });
   redis.defineCommand('lpGroupAdd', { numberOfKeys: 1, lua: GROUP_ADD });
   redis.defineCommand('lpReclaim', { numberOfKeys: 2, lua: RECLAIM });
   return redis as Redis & Scripts;

@@ -227,6 +227,11 @@ export class Server {
     }, 10);
   }
 
+  /** Sends an outcome to its producer's stream (not when the producer has left: nobody would read it). */
+  private notify(stream: string, jobId: string, producer: string, kind: string, value: string): Promise<number> {
+    return this.cmd.lpNotify(stream, this.keys.producers, STREAM_TTL, jobId, kind, value, producer);
+  }
+
   /** A producer's stop: `abort` or `close`, then the job id. */
   private cancel(message: string): void {
     const cut = message.indexOf('\n');
@@ -271,7 +276,7 @@ export class Server {
       const decision = shouldRetry(data.r, err, attempt, this.predicates, workerId);
       if (decision.retry) return;
       running.told = true;
-      this.cmd.lpNotify(stream, STREAM_TTL, jobId, 'err', JSON.stringify(toWire(decision.error))).catch(this.warn);
+      this.notify(stream, jobId, data.p, 'err', JSON.stringify(toWire(decision.error))).catch(this.warn);
     };
     try {
       const ctx = { signal: running.controller.signal, attempt: job.attemptsMade + stalls + 1 + (data.b ?? 0), taskId: data.t, workerId };
@@ -280,7 +285,7 @@ export class Server {
       // Not awaited: it goes down this connection before BullMQ's completion of the job (same connection,
       // in order), so the two cost one round trip, not two. Should the connection fail before both are
       // through, the job stalls and runs again, and the producer settles it once.
-      this.cmd.lpNotify(stream, STREAM_TTL, jobId, 'ok', JSON.stringify(value === undefined ? null : value)).catch(this.warn);
+      this.notify(stream, jobId, data.p, 'ok', JSON.stringify(value === undefined ? null : value)).catch(this.warn);
     } catch (thrown) {
       slot.executed++;
       slot.failed++;
@@ -293,10 +298,10 @@ export class Server {
       const decision = running.cancelled || running.told ? { retry: false, error: err } : shouldRetry(data.r, err, attempt, this.predicates, workerId);
       if (running.told) throw new UnrecoverableError(err.message);
       if (decision.retry) {
-        await this.cmd.lpNotify(stream, STREAM_TTL, jobId, 'retry', JSON.stringify({ e: toWire(err), a: attempt + (data.b ?? 0) }));
+        await this.notify(stream, jobId, data.p, 'retry', JSON.stringify({ e: toWire(err), a: attempt + (data.b ?? 0) }));
         throw err;
       }
-      await this.cmd.lpNotify(stream, STREAM_TTL, jobId, 'err', JSON.stringify(toWire(decision.error)));
+      await this.notify(stream, jobId, data.p, 'err', JSON.stringify(toWire(decision.error)));
       throw new UnrecoverableError(decision.error.message);
     } finally {
       this.running.delete(jobId);
