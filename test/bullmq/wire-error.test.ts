@@ -138,14 +138,11 @@ describe('toWire / fromWire', () => {
     assert.equal(unknown.code, 'ERR_UNKNOWN_HANDLER');
   });
 
-  test(
-    "UnknownHandlerError keeps its own data (handler) across the wire, as TaskTimeoutError keeps timeout",
-    { todo: "bug: wire-error.ts carries only `timeout` of litepool's own fields, so an UnknownHandlerError arrives with handler undefined" },
-    () => {
-      const unknown = roundTrip(new UnknownHandlerError('nope', 'no handler named "nope"')) as UnknownHandlerError;
-      assert.equal(unknown.handler, 'nope');
-    },
-  );
+  // Regression (found by this suite): only `timeout` of litepool's own fields travelled.
+  test('UnknownHandlerError keeps its own data (handler) across the wire, as TaskTimeoutError keeps timeout', () => {
+    const unknown = roundTrip(new UnknownHandlerError('nope', 'no handler named "nope"')) as UnknownHandlerError;
+    assert.equal(unknown.handler, 'nope');
+  });
 
   test('a class of another library with a litepool name is not mistaken for anything but its name; others stay plain Errors', () => {
     const back = roundTrip(new RangeError('r'));
