@@ -54,7 +54,7 @@ describe('bounded admission across producers', { skip: !available }, () => {
           maxLeases = Math.max(maxLeases, leases);
           maxJobs = Math.max(maxJobs, jobs);
           samples++;
-          await new Promise((r) => setTimeout(r, 5));
+          await new Promise((r) => setTimeout(r, 1));
         }
       })();
       const runs = [a, b].flatMap((dp) => Array.from({ length: 12 }, () => dp.run<string>('slow', { ms: 60, key })));
@@ -74,7 +74,9 @@ describe('bounded admission across producers', { skip: !available }, () => {
       assert.equal(await jobsAdded(client, pool), 24);
       await t.test(
         "BullMQ's unfinished jobs (active + waiting + delayed + prioritized) never above the capacity",
-        { todo: 'bug: a lease is reused as soon as the outcome arrives, before BullMQ moves the job out of active (serve.ts notifies first), so BullMQ holds capacity + 1 jobs' },
+        {
+          todo: "bug: a producer frees a task's lease when the outcome arrives, but serve.ts sends the outcome before BullMQ moves the job out of active, so the next job is added while the old one still counts: BullMQ holds up to capacity + workers jobs",
+        },
         () => {
           assert.ok(maxJobs <= 4, `max ${maxJobs} jobs in BullMQ for a capacity of 4`);
         },
