@@ -110,14 +110,18 @@ for (let g = 0; g < TASKS / GROUP; g++) {
     );
   }
   groups.push(tg.wait());
-  if (g % 10 === 9) process.stdout.write(`\r  added ${(g + 1) * GROUP}/${TASKS}, settled ${completes.size}, kills ${events.kills}, Redis restarts ${events.redisRestarts}   `);
+  if (g % 10 === 9) {
+    const line = `  added ${(g + 1) * GROUP}/${TASKS}, settled ${completes.size}, kills ${events.kills}, Redis restarts ${events.redisRestarts}`;
+    if (process.stdout.isTTY) process.stdout.write(`\r${line}   `);
+    else console.log(line);
+  }
 }
 await Promise.all(groups);
 const elapsed = (performance.now() - started) / 1000;
 stop = true;
 await chaos;
 clearInterval(sampler);
-process.stdout.write('\n');
+if (process.stdout.isTTY) process.stdout.write('\n');
 
 const violations: string[] = [];
 const twice = [...completes.values()].filter((c) => c !== 1).length;
