@@ -16,6 +16,7 @@ import { validateFunction } from '../options.js';
 import { formatUsage } from '../usage.js';
 import { connectionWarnings } from './connection-warnings.js';
 import { checkJson } from './json-input.js';
+import { STREAM_TTL } from './keys.js';
 import { Leases } from './leases.js';
 import * as messages from './messages.js';
 import { jobOptions, resolveDistributedOptions, resolveRemoteRun, validateHandler, type DistributedPoolOptions, type RemoteRunOptions } from './options.js';
@@ -123,7 +124,7 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
 
   private async beat(): Promise<void> {
     const { cmd, keys, queue } = this.link;
-    await cmd.zadd(keys.producers, Date.now(), this.id).catch(() => {});
+    await cmd.multi().zadd(keys.producers, Date.now(), this.id).pexpire(keys.done(this.id), STREAM_TTL).exec().catch(() => {});
     // Now and then, the leases of producers that died go back, as their jobs end.
     if (this.beats++ % RECLAIM_EVERY === 0) await cmd.lpReclaim(keys.producers, keys.leases, Date.now(), PRODUCER_DEAD_AFTER, queue.toKey(''), keys.room).catch(() => {});
   }

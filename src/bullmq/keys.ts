@@ -4,8 +4,8 @@
  * @module
  */
 
-/** How long a producer's outcome stream outlives its last entry, should the producer be gone. */
-export const STREAM_TTL = 24 * 3600 * 1000;
+/** How long a producer's outcome stream outlives the producer's last heartbeat, should the producer die. */
+export const STREAM_TTL = 60_000;
 
 /** How long a shared group's count lives after its last change (a group abandoned half-way ends some time). */
 export const GROUP_TTL = 7 * 24 * 3600 * 1000;

@@ -229,7 +229,7 @@ export class Server {
 
   /** Sends an outcome to its producer's stream (not when the producer has left: nobody would read it). */
   private notify(stream: string, jobId: string, producer: string, kind: string, value: string): Promise<number> {
-    return this.cmd.lpNotify(stream, this.keys.producers, STREAM_TTL, jobId, kind, value, producer);
+    return this.cmd.lpNotify(stream, this.keys.producers, jobId, kind, value, producer, STREAM_TTL);
   }
 
   /** A producer's stop: `abort` or `close`, then the job id. */
