@@ -96,7 +96,9 @@ async function measure(submit: (x: number) => Promise<unknown>, c: number, n: nu
 async function runRaw(c: number, ms: number, n: number): Promise<Sample> {
   const name = `raw-${process.pid}-${serial++}`;
   const connection = { host: new URL(redis.url).hostname, port: Number(new URL(redis.url).port), maxRetriesPerRequest: null };
-  const queue = new Queue(name, { connection });
+  // BullMQ trims its events stream to 10,000 entries by default: with thousands of jobs at once a completion
+  // can be trimmed before QueueEvents reads it (the raw producer would wait forever); keep them all here.
+  const queue = new Queue(name, { connection, streams: { events: { maxLen: 1_000_000 } } });
   if (c === 1) await queue.setGlobalConcurrency(1);
   const events = new QueueEvents(name, { connection });
   await events.waitUntilReady();

@@ -103,17 +103,43 @@ class SlotFigures {
   busy = false;
 }
 
-/** A job running here: how to stop it, and why it was stopped. */
-interface Running {
-  readonly controller: AbortController;
+/**
+ * A job running here: the handler's `ctx`, how to stop it, and why it was stopped. Its `AbortSignal` is made
+ * only when the handler reads `ctx.signal` (most never do, and a controller per job is not free).
+ */
+class JobRun implements RemoteContext {
   /** Stopped by the worker's forced close: the job goes back to wait for another worker. */
-  closing: boolean;
+  closing = false;
   /** Stopped by its producer: not retried. */
-  cancelled: boolean;
+  cancelled = false;
   /** The producer was told the outcome already (a final timeout, at its deadline). */
-  told: boolean;
+  told = false;
   /** Its worker died more often than its policy allows: it fails without running. */
-  lost: Error | undefined;
+  lost: Error | undefined = undefined;
+  /** Why it was stopped, once it was. */
+  reason: Error | undefined = undefined;
+  private controller: AbortController | undefined = undefined;
+
+  constructor(
+    readonly attempt: number,
+    readonly taskId: string,
+    readonly workerId: string,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.reason !== undefined) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Stops the handler (once): its signal aborts with `reason`. */
+  abort(reason: Error): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
 }
 
 function validateRecord<T>(where: string, value: unknown, check: (name: string, v: unknown) => T): Record<string, T> {
@@ -137,7 +163,7 @@ export class Server {
   private readonly predicates: Record<string, RetryPredicate>;
   private readonly slots: SlotFigures[];
   private readonly free: number[];
-  private readonly running = new Map<string, Running>();
+  private readonly running = new Map<string, JobRun>();
   private readonly cancelled = new Map<string, number>();
   private readonly every: number;
   private readonly timer: NodeJS.Timeout;
@@ -219,12 +245,17 @@ export class Server {
       .catch(() => {});
   }
 
+  /**
+   * The process became idle: publish its figures soon if it stays idle, so that a table printed after the
+   * last task is exact. At most one every 100 ms: a busy process goes idle between jobs all the time, and a
+   * heartbeat per job would cost as much as the job.
+   */
   private beatSoon(): void {
     if (this.soon !== undefined) return;
     this.soon = setTimeout(() => {
       this.soon = undefined;
-      if (this.closing === undefined) void this.beat();
-    }, 10);
+      if (this.closing === undefined && this.running.size === 0) void this.beat();
+    }, 100);
   }
 
   /** Sends an outcome to its producer's stream (not when the producer has left: nobody would read it). */
@@ -245,7 +276,7 @@ export class Server {
       return;
     }
     running.cancelled = true;
-    running.controller.abort(kind === 'close' ? new PoolClosedError(messages.cancelledRemotely) : new AbortError(undefined, messages.cancelledRemotely));
+    running.abort(kind === 'close' ? new PoolClosedError(messages.cancelledRemotely) : new AbortError(undefined, messages.cancelledRemotely));
   }
 
   /** One attempt of a task: the handler, its timeout, and the outcome sent to the producer. */
@@ -256,31 +287,33 @@ export class Server {
     const slot = this.slots[slotId] as SlotFigures;
     slot.busy = true;
     slot.since = performance.now();
-    const running: Running = { controller: new AbortController(), closing: false, cancelled: false, told: false, lost: undefined };
-    this.running.set(jobId, running);
-    if (this.cancelled.delete(jobId)) {
-      running.cancelled = true;
-      running.controller.abort(new AbortError(undefined, messages.cancelledRemotely));
-    }
     const stream = this.keys.done(data.p);
     // Every start counts in ctx.attempt; for the retry policy, a crash after the first counts as a failure.
     const stalls = job.stalledCounter;
     const attempt = job.attemptsMade + Math.max(0, stalls - 1) + 1;
     const workerId = `${this.id}:${slotId}`;
+    const running = new JobRun(job.attemptsMade + stalls + 1 + (data.b ?? 0), data.t, workerId);
+    this.running.set(jobId, running);
+    if (this.cancelled.delete(jobId)) {
+      running.cancelled = true;
+      running.abort(new AbortError(undefined, messages.cancelledRemotely));
+    }
     const limit = data.r === undefined ? 1 : data.r.n === -1 ? Number.POSITIVE_INFINITY : data.r.n + 1;
     if (attempt > limit) running.lost = new WorkerLostError(stalls, messages.workerLost(data.t, stalls));
     // A timeout ends the attempt at its deadline, but the handler keeps its BullMQ slot until it returns (as a
     // timed-out function keeps its worker in-process): `workers` stays a bound on running functions. A final
     // timeout is told to the producer at once; a retried one is retried once the handler has returned.
-    const onTimeout = (err: Error): void => {
-      const decision = shouldRetry(data.r, err, attempt, this.predicates, workerId);
-      if (decision.retry) return;
-      running.told = true;
-      this.notify(stream, jobId, data.p, 'err', JSON.stringify(toWire(decision.error))).catch(this.warn);
-    };
+    const onTimeout =
+      data.to === undefined
+        ? undefined
+        : (err: Error): void => {
+            const decision = shouldRetry(data.r, err, attempt, this.predicates, workerId);
+            if (decision.retry) return;
+            running.told = true;
+            this.notify(stream, jobId, data.p, 'err', JSON.stringify(toWire(decision.error))).catch(this.warn);
+          };
     try {
-      const ctx = { signal: running.controller.signal, attempt: job.attemptsMade + stalls + 1 + (data.b ?? 0), taskId: data.t, workerId };
-      const value = await this.call(job.name, data, ctx, running, onTimeout);
+      const value = await this.call(job.name, data, running, onTimeout);
       slot.executed++;
       // Not awaited: it goes down this connection before BullMQ's completion of the job (same connection,
       // in order), so the two cost one round trip, not two. Should the connection fail before both are
@@ -317,7 +350,7 @@ export class Server {
    * Calls the handler. At the timeout its signal aborts and `onTimeout` hears of it; the returned promise
    * then rejects with the `TaskTimeoutError` once the handler has returned, whatever it returned.
    */
-  private call(name: string, data: JobData, ctx: RemoteContext, running: Running, onTimeout: (err: Error) => void): Promise<unknown> {
+  private call(name: string, data: JobData, running: JobRun, onTimeout: ((err: Error) => void) | undefined): Promise<unknown> {
     if (running.lost !== undefined) {
       running.cancelled = true;
       return Promise.reject(running.lost);
@@ -327,7 +360,7 @@ export class Server {
       running.cancelled = true;
       return Promise.reject(new UnknownHandlerError(name, messages.unknownHandler(name, this.id, Object.keys(this.handlers))));
     }
-    if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason as Error);
+    if (running.reason !== undefined) return Promise.reject(running.reason);
     const timeout = data.to ?? 0;
     return new Promise<unknown>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -335,11 +368,11 @@ export class Server {
       if (timeout > 0) {
         timer = setTimeout(() => {
           timedOut = new TaskTimeoutError(timeout);
-          running.controller.abort(timedOut);
-          onTimeout(timedOut);
+          running.abort(timedOut);
+          onTimeout?.(timedOut);
         }, timeout);
       }
-      new Promise<unknown>((r) => r((handler as (input: unknown, ctx: RemoteContext) => unknown)(data.i, ctx))).then(
+      new Promise<unknown>((r) => r((handler as (input: unknown, ctx: RemoteContext) => unknown)(data.i, running))).then(
         (value) => {
           if (timer !== undefined) clearTimeout(timer);
           if (timedOut !== undefined) {
@@ -377,7 +410,7 @@ export class Server {
   private abortRunning(): void {
     for (const running of this.running.values()) {
       running.closing = true;
-      running.controller.abort(new PoolClosedError(messages.workerForced));
+      running.abort(new PoolClosedError(messages.workerForced));
     }
   }
 
