@@ -111,6 +111,9 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
     this.executor.onRetry = (job, err, attempt) => engine.reportRetry(job.options.onRetry, err, attempt);
     this.hooks = new Hooks(o.onCallbackError, this);
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT).unref();
+    // After a reconnect Redis may have lost the registration (restarted without persistence): register again
+    // before anything else goes down the connection, or workers would drop the outcomes of new jobs.
+    this.link.cmd.on('ready', () => void this.beat());
     this.started = this.start();
   }
 

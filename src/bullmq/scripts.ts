@@ -26,14 +26,12 @@ return left
 
 /**
  * Appends an outcome to a producer's stream (KEYS[1]); nothing when the producer (ARGV[4]) is no longer
- * registered (KEYS[2]): it closed, and nobody will read it. A new stream gets a time to live of ARGV[5] ms,
- * which the producer's heartbeat renews: the stream of a producer that died goes by itself.
+ * registered (KEYS[2]): it closed, and nobody will read it. The stream's time to live is the producer's to
+ * set and renew, with its heartbeat: the stream of a producer that died goes by itself.
  */
 const NOTIFY = `
 if redis.call('ZSCORE', KEYS[2], ARGV[4]) == false then return 0 end
-if redis.call('XADD', KEYS[1], 'MAXLEN', '~', '100000', '*', 't', ARGV[1], 'k', ARGV[2], 'v', ARGV[3]) and redis.call('PTTL', KEYS[1]) == -1 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[5])
-end
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', '100000', '*', 't', ARGV[1], 'k', ARGV[2], 'v', ARGV[3])
 return 1
 `;
 
@@ -95,7 +93,7 @@ return #dead
 export interface Scripts {
   lpAcquire(leases: string, producer: string, want: number, cap: number): Promise<number>;
   lpRelease(leases: string, producer: string, n: number, room: string): Promise<number>;
-  lpNotify(stream: string, producers: string, jobId: string, kind: string, value: string, producer: string, ttl: number): Promise<number>;
+  lpNotify(stream: string, producers: string, jobId: string, kind: string, value: string, producer: string): Promise<number>;
   lpGroupAdd(group: string, delta: number, channel: string, ttl: number): Promise<[number, number]>;
   lpReclaim(producers: string, leases: string, now: number, deadAfter: number, queuePrefix: string, room: string): Promise<number>;
 }

@@ -16,7 +16,7 @@ import { connect, disconnect, validateConnection, type Connection } from './conn
 import { connectionWarnings } from './connection-warnings.js';
 import { UnknownHandlerError, WorkerLostError } from './errors.js';
 import { checkJson } from './json-input.js';
-import { Keys, STREAM_TTL } from './keys.js';
+import { Keys } from './keys.js';
 import * as messages from './messages.js';
 import { validateName } from './options.js';
 import type { JobData } from './remote-job.js';
@@ -260,7 +260,7 @@ export class Server {
 
   /** Sends an outcome to its producer's stream (not when the producer has left: nobody would read it). */
   private notify(stream: string, jobId: string, producer: string, kind: string, value: string): Promise<number> {
-    return this.cmd.lpNotify(stream, this.keys.producers, jobId, kind, value, producer, STREAM_TTL);
+    return this.cmd.lpNotify(stream, this.keys.producers, jobId, kind, value, producer);
   }
 
   /** A producer's stop: `abort` or `close`, then the job id. */
