@@ -34,7 +34,7 @@ export type { PoolOptions, CallbackErrorInfo, CallbackName } from './options.js'
 export type { RunOptions } from './run-options.js';
 export type { RetryPolicy, Jitter } from './retry.js';
 export { formatUsage } from './usage.js';
-export type { PoolUsage, WorkerUsage, WorkerState, UsageTable } from './usage.js';
+export type { PoolUsage, WorkerUsage, WorkerState, UsageTable, UsageRow } from './usage.js';
 export {
   LitePoolError,
   PoolClosedError,

@@ -58,11 +58,30 @@ export function formatTable(head: readonly string[], rows: readonly string[][], 
 
 /** What {@link formatUsage} reads: a {@link PoolUsage}, or a distributed pool's, whose worker ids are strings. */
 export interface UsageTable {
-  readonly workers: readonly { readonly id: number | string; readonly state: string; readonly executed: number; readonly failed: number; readonly busyMs: number }[];
+  /** One row per worker (a distributed pool's: per worker slot, with a `host:pid:slot` id). */
+  readonly workers: readonly UsageRow[];
+  /** Tasks that finished successfully. */
   readonly completed: number;
+  /** Tasks that finished with a failure. */
   readonly failed: number;
+  /** Retries run. */
   readonly retried: number;
+  /** Tasks refused admission. */
   readonly rejected: number;
+}
+
+/** One row of {@link formatUsage}'s table. */
+export interface UsageRow {
+  /** The worker's id: a number in-process, `host:pid:slot` across machines. */
+  readonly id: number | string;
+  /** What the worker is doing (`idle`, `busy`, `retired`, `gone`). */
+  readonly state: string;
+  /** Attempts run. */
+  readonly executed: number;
+  /** Attempts that failed. */
+  readonly failed: number;
+  /** Time occupied, in ms. */
+  readonly busyMs: number;
 }
 
 /** Renders a usage snapshot as lines: a header, one row per worker, then a balance line. */

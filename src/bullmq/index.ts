@@ -15,5 +15,5 @@ export { serve, Server } from './serve.js';
 export type { ServeOptions, Handler, RemoteContext } from './serve.js';
 export type { RetryPredicate } from './remote-retry.js';
 export type { Connection } from './connection.js';
-export type { DistributedUsage, RemoteWorkerUsage } from './remote-usage.js';
+export type { DistributedUsage, RemoteWorkerUsage, Heartbeat } from './remote-usage.js';
 export { TaskLostError, UnknownHandlerError, WorkerLostError } from './errors.js';

@@ -27,13 +27,17 @@ export interface RemoteWorkerUsage {
  * `backoff` as BullMQ counts them for the whole pool; `blocked` and the task counts as this producer saw them.
  */
 export interface DistributedUsage extends Omit<PoolUsage, 'workers'> {
+  /** One row per worker slot of every worker process that Redis knows of, sorted by id. */
   readonly workers: readonly RemoteWorkerUsage[];
 }
 
-/** A heartbeat as stored: time, interval, and per slot `[executed, failed, busyMs, busy]`. */
+/** A worker process's figures as it publishes them: time, interval, and per slot `[executed, failed, busyMs, busy]`. */
 export interface Heartbeat {
+  /** When they were taken (ms since the epoch). */
   at: number;
+  /** The process's heartbeat interval, ms. */
   every: number;
+  /** Per slot: attempts run, attempts failed, busy ms, busy now (1) or not (0). */
   slots: [number, number, number, 0 | 1][];
 }
 
