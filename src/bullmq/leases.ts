@@ -43,7 +43,7 @@ export class Leases {
     this.capacity = capacity;
     this.holder = holder;
     link.sub.on('message', (channel: string) => {
-      if (channel === link.keys.room) this.wake?.();
+      if (channel === link.keys.room) this.wakeAll();
     });
     // After a reconnect, Redis may have lost the hash (restarted without persistence): the leases this
     // producer holds are written back, so other producers do not take them again.
@@ -66,40 +66,54 @@ export class Leases {
   }
 
   private async ask(): Promise<void> {
-    const { cmd, keys, id } = this.link;
     try {
       while (!this.closed && this.held < this.capacity && (this.holder.blocked > 0 || this.holder.free === 0)) {
-        const want = Math.min(this.capacity - this.held, Math.max(1, this.holder.blocked, this.held));
-        let granted = 0;
-        try {
-          granted = await cmd.lpAcquire(keys.leases, id, want, this.capacity);
-        } catch {
-          granted = 0;
-        }
-        if (this.closed) {
-          if (granted > 0) await cmd.lpRelease(keys.leases, id, granted, keys.room).catch(() => {});
-          return;
-        }
-        if (granted > 0) {
-          this.held += granted;
-          this.holder.resize(this.held);
-          continue;
-        }
+        if ((await this.grant(Math.min(this.capacity - this.held, Math.max(1, this.holder.blocked, this.held)))) > 0) continue;
         // Only a submitter that waits makes it worth waiting for room; a busy producer asks again later.
-        if (this.holder.blocked === 0) break;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, POLL);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wake = undefined;
+        if (this.closed || this.holder.blocked === 0) break;
+        await this.room();
       }
     } finally {
       this.asking = false;
     }
     this.settled();
+  }
+
+  /**
+   * Asks Redis for up to `want` leases and takes what it grants (the engine grows at once); gives them back
+   * when the producer closed meanwhile. Resolves with how many it took; 0 when Redis is away.
+   */
+  private async grant(want: number): Promise<number> {
+    const { cmd, keys, id } = this.link;
+    const granted = await cmd.lpAcquire(keys.leases, id, want, this.capacity).catch(() => 0);
+    if (granted === 0) return 0;
+    if (this.closed) {
+      await cmd.lpRelease(keys.leases, id, granted, keys.room).catch(() => {});
+      return 0;
+    }
+    this.held += granted;
+    this.holder.resize(this.held);
+    return granted;
+  }
+
+  /** Resolves when another producer releases leases, or after `POLL` ms (a release message can be missed). */
+  private room(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, POLL);
+      const previous = this.wake;
+      this.wake = () => {
+        clearTimeout(timer);
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  /** Wakes every waiter for room (once: the next ones wait for the next release). */
+  private wakeAll(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 
   /**
@@ -109,51 +123,20 @@ export class Leases {
   async reserve(n: number): Promise<boolean> {
     this.reserving++;
     try {
-      return await this.reserveLoop(n);
+      while (this.held < n) {
+        if (this.closed) return false;
+        if ((await this.grant(n - this.held)) === 0 && !this.closed) await this.room();
+      }
+      return true;
     } finally {
       this.reserving--;
     }
   }
 
-  private async reserveLoop(n: number): Promise<boolean> {
-    const { cmd, keys, id } = this.link;
-    while (this.held < n) {
-      if (this.closed) return false;
-      const granted = await cmd.lpAcquire(keys.leases, id, n - this.held, this.capacity).catch(() => 0);
-      if (granted > 0) {
-        if (this.closed) {
-          await cmd.lpRelease(keys.leases, id, granted, keys.room).catch(() => {});
-          return false;
-        }
-        this.held += granted;
-        this.holder.resize(this.held);
-        continue;
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, POLL);
-        const previous = this.wake;
-        this.wake = () => {
-          clearTimeout(timer);
-          previous?.();
-          resolve();
-        };
-      });
-    }
-    return true;
-  }
-
   /** Asks for one lease now (for `tryRun`): whether one was granted. */
   async tryOne(): Promise<boolean> {
     if (this.closed || this.held >= this.capacity) return false;
-    const { cmd, keys, id } = this.link;
-    const granted = await cmd.lpAcquire(keys.leases, id, 1, this.capacity).catch(() => 0);
-    if (granted === 0) return false;
-    if (this.closed) {
-      await cmd.lpRelease(keys.leases, id, granted, keys.room).catch(() => {});
-      return false;
-    }
-    this.held += granted;
-    this.holder.resize(this.held);
+    if ((await this.grant(1)) === 0) return false;
     this.settled();
     return true;
   }
@@ -181,7 +164,7 @@ export class Leases {
   async close(): Promise<void> {
     this.closed = true;
     if (this.trimTimer !== undefined) clearTimeout(this.trimTimer);
-    this.wake?.();
+    this.wakeAll();
     const held = this.held;
     this.held = 0;
     const { cmd, keys, id } = this.link;

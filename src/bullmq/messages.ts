@@ -5,14 +5,12 @@
 import { describe } from '../errors.js';
 
 export const notJson = (where: string, path: string, problem: string) => `${where}: ${path} cannot be sent to a worker: ${problem}`;
-export const option = (name: string, what: string, value: unknown) => `${name} must be ${what}, received ${describe(value)}`;
 export const unknownHandler = (handler: string, worker: string, known: readonly string[]) =>
   `no handler named ${JSON.stringify(handler)} on worker ${worker} (registered: ${known.length > 0 ? known.join(', ') : 'none'}); register it in serve({ handlers })`;
 export const unknownPredicate = (name: string, worker: string, known: readonly string[]) =>
   `retryIf names a predicate ${JSON.stringify(name)} that worker ${worker} does not have (registered: ${known.length > 0 ? known.join(', ') : 'none'}); register it in serve({ predicates })`;
 export const predicateFailed = (name: string, message: string) => `the retryIf predicate ${JSON.stringify(name)} threw: ${message}`;
 export const resultNotJson = (where: string, path: string, problem: string) => `${where}: ${path} cannot be sent back to the producer: ${problem}`;
-export const workerClosing = 'the worker is closing';
 export const workerForced = 'the worker was closed with force';
 export const cancelledRemotely = 'the task was cancelled by its producer';
 export const poolName = (where: string, value: unknown) => `${where} must be a non-empty string without ':' (the pool's name, the same on producers and workers), received ${describe(value)}`;
