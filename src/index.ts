@@ -30,11 +30,12 @@ export type {
 export { ErrHandle } from './err-handle.js';
 export type { ErrReloadAfter } from './err-handle.js';
 export type { TaskContext } from './task-context.js';
-export type { PoolOptions, CallbackErrorInfo, CallbackName } from './options.js';
+export type { PoolOptions, CallbackErrorInfo, CallbackName, AdaptiveWorkers, KeyOptions } from './options.js';
 export type { RunOptions } from './run-options.js';
 export type { RetryPolicy, Jitter } from './retry.js';
 export { formatUsage } from './usage.js';
-export type { PoolUsage, WorkerUsage, WorkerState, UsageTable, UsageRow } from './usage.js';
+export type { PoolUsage, WorkerUsage, WorkerState, UsageTable, UsageRow, RunningTask, KeyUsage, RateHeadroom, RateWindow } from './usage.js';
+export type { PoolControl } from './engine/slot.js';
 export {
   LitePoolError,
   PoolClosedError,

@@ -111,6 +111,7 @@ abstract class Batch<T, R> {
     spec.timeout = o.timeout;
     spec.retry = o.retry;
     spec.priority = o.priority;
+    spec.key = o.key;
     // The batch's own signal: retries of a cancelled member stop, and a late submit is refused.
     spec.signal = this.controller.signal;
     spec.managed = true;
@@ -165,7 +166,7 @@ abstract class Batch<T, R> {
       while (!this.exhausted && !this.pulling && !this.waiting && this.failure === undefined && this.wants()) {
         // With members of ours in the pool, wait for one to settle (or for the pool to grow); with none, take
         // a place in line.
-        if (!(this.engine.state === 'open' && this.engine.hasRoom) && this.inFlight > 0) {
+        if (!(this.engine.state === 'open' && this.engine.roomFor(this.spec.key)) && this.inFlight > 0) {
           this.engine.watchRoom(this.onRoom, true);
           break;
         }

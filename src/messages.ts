@@ -28,6 +28,12 @@ export const iterable = (name: string, value: unknown) => `${name} takes an iter
 export const notTaskOptions = (where: string, value: unknown) => `${where} takes TaskOptions from lp.newTaskOptions() or group.newTaskOptions(), received ${describe(value)}`;
 export const otherPool = (where: string) => `${where}: these TaskOptions belong to another pool`;
 export const noTask = (where: string) => `${where}: no task was set; call setTask() first`;
+export const rateWindow = (name: string, value: unknown) => `${name} must be a rate window { limit, interval }, received ${describe(value)}`;
+export const rateLimitTooLarge = (name: string, max: number, value: number) => `${name} must be at most ${max} (a window keeps one time per start), received ${value}`;
+export const positiveDuration = (name: string, value: number) => `${name} must be a number of milliseconds > 0, received ${value}`;
+export const adaptiveFlag = (name: string, value: unknown) => `${name} must be true (or pass workers as a number), received ${describe(value)}`;
+export const key = (name: string, value: unknown) => `${name} must be a string, received ${describe(value)}`;
+export const adaptiveResize = 'resize(workers): this pool finds its own concurrency (workers: { adaptive: true }); make a pool with a fixed number of workers to set it';
 
 // Admission and close.
 export const closedAt = (where: string) => `${where}: the pool is closed`;
@@ -38,6 +44,8 @@ export const forcedBeforeStart = 'the pool was closed with force before the task
 export const forcedInBackoff = 'the pool was closed with force while the task waited to be retried';
 export const closedWithGroupWork = 'the pool closed while the group still had work outstanding';
 export const gangTooLarge = (n: number, workers: number) => `addTaskGroup(...opts): ${n} tasks must start together on ${n} workers, but the pool has ${workers}`;
+export const gangOverRate = (n: number, limit: number) => `addTaskGroup(...opts): ${n} tasks must start together, but the pool's rate allows ${limit} starts per window`;
+export const gangWithKey = 'addTaskGroup(...opts): tasks that start together cannot have a key (per-key limits would split them)';
 export const gangAborted = "addTaskGroup(...opts): a task's signal was aborted while the gang waited to start";
 
 // Cancellation and retries.

@@ -4,6 +4,9 @@
  * messages read the same everywhere: they name the option, the value and its type.
  * @module
  */
+import type { AdaptiveSettings } from './engine/adaptive.js';
+import type { KeyLimits } from './engine/keys.js';
+import type { RateWindow } from './engine/rate-log.js';
 import * as messages from './messages.js';
 
 /** Where a callback error came from. */
@@ -15,13 +18,46 @@ export interface CallbackErrorInfo {
   readonly callback: CallbackName;
 }
 
+/** A concurrency the pool finds itself, between `min` and `max` (`workers: { min, max, adaptive: true }`). */
+export interface AdaptiveWorkers {
+  /** The fewest workers: an integer ≥ 1. */
+  min: number;
+  /** The most workers: an integer ≥ `min`. */
+  max: number;
+  /**
+   * Raise the limit while latency holds, cut it when latency climbs or attempts fail with overload (a
+   * `TaskTimeoutError`, HTTP 429/503 as `status`/`statusCode`, or `code` `EOVERLOAD`, `ETIMEDOUT`,
+   * `ECONNRESET`, `ECONNREFUSED`). `usage().limit` shows the limit in force.
+   */
+  adaptive: true;
+}
+
+/** Per-key limits (`keys` option): they apply to tasks with a `key`, on top of the pool's. */
+export interface KeyOptions {
+  /**
+   * Tasks of one key running at once: an integer ≥ 1, or `Infinity`.
+   * @default Infinity
+   */
+  workers?: number;
+  /** At most `limit` starts per key in any span of `interval` ms; several windows all apply. */
+  rate?: RateWindow | readonly RateWindow[];
+}
+
 /** Options of a {@link LitePool}. */
 export interface PoolOptions {
   /**
-   * How many tasks run at once: the number of long-lived workers. An integer ≥ 1.
+   * How many tasks run at once: the number of long-lived workers. An integer ≥ 1, or `{ min, max, adaptive:
+   * true }` for a limit the pool finds itself from latency and overload (LitePool only).
    * @default 1
    */
-  workers?: number;
+  workers?: number | AdaptiveWorkers;
+  /**
+   * At most `limit` attempt starts (retries included) in any span of `interval` ms: a sliding window, exact
+   * across what a fixed window would call its edges. Several windows all apply. `setRate()` changes it.
+   */
+  rate?: RateWindow | readonly RateWindow[];
+  /** Per-key limits for tasks with a `key` (`run(fn, { key })`, `setKey()`), on top of the pool's. */
+  keys?: KeyOptions;
   /**
    * Waiting room per worker: the pool admits up to `workers × queueSize` tasks waiting for a worker, beyond
    * which `addTask()` and `run()` wait for room (backpressure). An integer ≥ 0, or `Infinity`.
@@ -52,6 +88,12 @@ export interface ResolvedPoolOptions {
   queueSize: number;
   onCallbackError: ((err: Error, info: CallbackErrorInfo) => void) | undefined;
   detectDeadlocks?: boolean;
+  /** Pool-wide rate windows (none when empty or absent). */
+  rate?: readonly RateWindow[];
+  /** Per-key limits, when the pool has keys. */
+  keys?: KeyLimits;
+  /** The bounds of an adaptive limit (then `workers` is ignored). */
+  adaptive?: AdaptiveSettings;
   /**
    * Called when a submitter starts to wait for room: a face whose room comes from elsewhere (leases of a
    * shared Redis admission) fetches more.
@@ -116,6 +158,12 @@ export function validatePriority(name: string, value: unknown): number {
   return value;
 }
 
+/** Throws unless `value` is a string (a task's key). */
+export function validateKey(name: string, value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError(messages.key(name, value));
+  return value;
+}
+
 /** Throws unless `value` is a boolean. */
 export function validateBoolean(name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw new TypeError(messages.boolean(name, value));
@@ -134,15 +182,66 @@ export function validateOptions<T extends object>(name: string, value: T, known:
   return value;
 }
 
-const POOL_OPTION_NAMES = new Set(['workers', 'queueSize', 'onCallbackError', 'detectDeadlocks']);
+/** The most starts a rate window may allow: its log keeps one time per allowed start. */
+const MAX_RATE_LIMIT = 1_000_000;
+const RATE_KEYS = new Set(['limit', 'interval']);
 
-/** Validates the pool's options once, at construction. */
-export function resolvePoolOptions(options: PoolOptions | undefined): ResolvedPoolOptions {
-  const o = validateOptions('options', options === undefined ? {} : options, POOL_OPTION_NAMES, 'a litepool option');
+/**
+ * Validates rate windows: one `{ limit, interval }` or an array of them (empty: no rate). `limit` is an
+ * integer from 1 to 1,000,000, `interval` a finite number of ms > 0.
+ */
+export function validateRate(name: string, value: unknown): RateWindow[] {
+  const list = Array.isArray(value) ? (value as unknown[]) : [value];
+  return list.map((w, i) => {
+    const at = Array.isArray(value) ? `${name}[${i}]` : name;
+    const o = validateOptions(at, w as RateWindow, RATE_KEYS, 'a rate window option');
+    if (o.limit === undefined || o.interval === undefined) throw new TypeError(messages.rateWindow(at, w));
+    const limit = validateInteger(`${at}.limit`, o.limit, 1);
+    if (limit > MAX_RATE_LIMIT) throw new RangeError(messages.rateLimitTooLarge(`${at}.limit`, MAX_RATE_LIMIT, limit));
+    const interval = validateDuration(`${at}.interval`, o.interval);
+    if (interval === 0) throw new RangeError(messages.positiveDuration(`${at}.interval`, interval));
+    return { limit, interval };
+  });
+}
+
+const KEY_OPTION_NAMES = new Set(['workers', 'rate']);
+
+/** Validates the `keys` option. */
+function resolveKeys(name: string, value: KeyOptions): KeyLimits {
+  const o = validateOptions(name, value, KEY_OPTION_NAMES, 'a keys option');
   return {
-    workers: o.workers === undefined ? 1 : validateInteger('options.workers', o.workers, 1),
+    workers: o.workers === undefined ? Number.POSITIVE_INFINITY : validateIntegerOrInfinity(`${name}.workers`, o.workers, 1),
+    rate: o.rate === undefined ? [] : validateRate(`${name}.rate`, o.rate),
+  };
+}
+
+const ADAPTIVE_KEYS = new Set(['min', 'max', 'adaptive']);
+
+/** Validates `workers`: an integer ≥ 1, or `{ min, max, adaptive: true }` where `allowAdaptive`. */
+function resolveWorkers(name: string, value: unknown, allowAdaptive: boolean): { workers: number; adaptive?: AdaptiveSettings } {
+  if (typeof value === 'number' || !allowAdaptive || value === null || typeof value !== 'object') return { workers: validateInteger(name, value, 1) };
+  const o = validateOptions(name, value as AdaptiveWorkers, ADAPTIVE_KEYS, 'an adaptive workers option');
+  if (o.adaptive !== true) throw new TypeError(messages.adaptiveFlag(`${name}.adaptive`, o.adaptive));
+  const min = validateInteger(`${name}.min`, o.min, 1);
+  const max = validateInteger(`${name}.max`, o.max, 1);
+  if (max < min) throw new RangeError(messages.atLeast(`${name}.max`, `${name}.min`, max, min));
+  return { workers: min, adaptive: { min, max } };
+}
+
+const POOL_OPTION_NAMES = new Set(['workers', 'queueSize', 'onCallbackError', 'detectDeadlocks', 'rate', 'keys']);
+
+/** Validates the pool's options once, at construction; `allowAdaptive`: `workers` may be adaptive (LitePool). */
+export function resolvePoolOptions(options: PoolOptions | undefined, allowAdaptive = false): ResolvedPoolOptions {
+  const o = validateOptions('options', options === undefined ? {} : options, POOL_OPTION_NAMES, 'a litepool option');
+  const workers = o.workers === undefined ? { workers: 1 } : resolveWorkers('options.workers', o.workers, allowAdaptive);
+  const resolved: ResolvedPoolOptions = {
+    workers: workers.workers,
     queueSize: o.queueSize === undefined ? Number.POSITIVE_INFINITY : validateIntegerOrInfinity('options.queueSize', o.queueSize, 0),
     onCallbackError: o.onCallbackError === undefined ? undefined : validateFunction('options.onCallbackError', o.onCallbackError),
     detectDeadlocks: o.detectDeadlocks === undefined ? false : validateBoolean('options.detectDeadlocks', o.detectDeadlocks),
   };
+  if (workers.adaptive !== undefined) resolved.adaptive = workers.adaptive;
+  if (o.rate !== undefined) resolved.rate = validateRate('options.rate', o.rate);
+  if (o.keys !== undefined) resolved.keys = resolveKeys('options.keys', o.keys);
+  return resolved;
 }

@@ -3,6 +3,7 @@
  * @module
  */
 import { inlineExecutor } from './engine/executor.js';
+import * as messages from './messages.js';
 import { validateInteger, type PoolOptions } from './options.js';
 import { TaskPool } from './task-pool.js';
 
@@ -24,7 +25,7 @@ import { TaskPool } from './task-pool.js';
 export class LitePool extends TaskPool {
   /** Creates a pool; throws a `TypeError`/`RangeError` naming any bad option. */
   constructor(options?: PoolOptions) {
-    super(options, inlineExecutor);
+    super(options, inlineExecutor, true);
   }
 
   /**
@@ -33,7 +34,9 @@ export class LitePool extends TaskPool {
    * keeps its figures. A waiting gang larger than the new size is rejected with a `RangeError`.
    */
   resize(workers: number): void {
-    this.engine.resize(validateInteger('resize(workers)', workers, 1));
+    const n = validateInteger('resize(workers)', workers, 1);
+    if (this.engine.isAdaptive) throw new TypeError(messages.adaptiveResize);
+    this.engine.resize(n);
   }
 }
 

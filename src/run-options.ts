@@ -2,7 +2,7 @@
  * Per-task options shared by `run()`, `map()` and the fluent `TaskOptions` setters: one type, one validator.
  * @module
  */
-import { validateLimit, validateOptions, validatePriority, validateSignal } from './options.js';
+import { validateKey, validateLimit, validateOptions, validatePriority, validateSignal } from './options.js';
 import { resolveRetry, type ResolvedRetry, type RetryPolicy } from './retry.js';
 
 /** Options of one task. */
@@ -22,6 +22,11 @@ export interface RunOptions {
    * @default 0
    */
   priority?: number;
+  /**
+   * The task's key: the pool's per-key limits (`keys` option) apply to it, on top of the pool's. A pool
+   * without `keys` refuses it.
+   */
+  key?: string;
 }
 
 /** Validated per-task options. */
@@ -30,18 +35,21 @@ export interface ResolvedRunOptions {
   signal: AbortSignal | undefined;
   retry: ResolvedRetry | undefined;
   priority: number;
+  key: string | undefined;
 }
 
-const RUN_KEYS = new Set(['timeout', 'signal', 'retry', 'priority']);
+const RUN_KEYS = new Set(['timeout', 'signal', 'retry', 'priority', 'key']);
+
 
 /** Validates per-task options once; `name` prefixes the messages (`run(options)`, `map(options)`). */
 export function resolveRunOptions(name: string, options: RunOptions | undefined, extraKeys?: ReadonlySet<string>): ResolvedRunOptions {
-  const out: ResolvedRunOptions = { timeout: 0, signal: undefined, retry: undefined, priority: 0 };
+  const out: ResolvedRunOptions = { timeout: 0, signal: undefined, retry: undefined, priority: 0, key: undefined };
   if (options === undefined) return out;
   validateOptions(name, options, RUN_KEYS, 'a task option', extraKeys);
   if (options.timeout !== undefined) out.timeout = validateLimit(`${name}.timeout`, options.timeout);
   if (options.signal !== undefined) out.signal = validateSignal(`${name}.signal`, options.signal);
   if (options.retry !== undefined) out.retry = resolveRetry(`${name}.retry`, options.retry);
   if (options.priority !== undefined) out.priority = validatePriority(`${name}.priority`, options.priority);
+  if (options.key !== undefined) out.key = validateKey(`${name}.key`, options.key);
   return out;
 }

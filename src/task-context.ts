@@ -1,3 +1,5 @@
+import type { PoolControl } from './engine/slot.js';
+
 /** What a task function receives as its only argument. */
 export interface TaskContext {
   /**
@@ -14,4 +16,9 @@ export interface TaskContext {
   readonly taskId: string;
   /** The id of the worker running the attempt (0 to `workers - 1`). */
   readonly workerId: number;
+  /**
+   * The pool, as far as a task may steer it: `ctx.pool.pauseFor(ms)` starts no attempt for `ms` (an HTTP 429's
+   * `Retry-After`), running ones go on.
+   */
+  readonly pool: PoolControl;
 }

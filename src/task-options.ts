@@ -4,7 +4,7 @@
  */
 import { emptySpec, type Failure, type TaskFn, type TaskSpec, type Tracker } from './engine/task.js';
 import { ErrHandle } from './err-handle.js';
-import { validateBoolean, validateFunction, validateInterface, validateLimit, validatePriority, validateSignal } from './options.js';
+import { validateBoolean, validateFunction, validateInterface, validateKey, validateLimit, validatePriority, validateSignal } from './options.js';
 import { resolveRetry, type RetryPolicy } from './retry.js';
 import type { TaskContext } from './task-context.js';
 
@@ -189,5 +189,10 @@ export class TaskOptions<T = unknown, G = unknown> {
   /** Higher runs first; FIFO among equal priorities. */
   setPriority(priority: number): this {
     return this.set('priority', validatePriority('setPriority(priority)', priority));
+  }
+
+  /** The task's key: the pool's per-key limits (`keys` option) apply to it (see `RunOptions.key`). */
+  setKey(key: string): this {
+    return this.set('key', validateKey('setKey(key)', key));
   }
 }

@@ -12,12 +12,13 @@ import { DEFAULT_SPEC, Task, emptySpec, promiseOf, type TaskFn } from './engine/
 import * as messages from './messages.js';
 import type { PoolEvents } from './events.js';
 import { mapArray, mapStream, type MapFunction, type MapIterableOptions, type MapOptions } from './map.js';
-import { resolvePoolOptions, validateFunction, type PoolOptions } from './options.js';
+import type { RateWindow } from './engine/rate-log.js';
+import { resolvePoolOptions, validateDuration, validateFunction, validateRate, type PoolOptions } from './options.js';
 import { resolveRunOptions, type RunOptions } from './run-options.js';
 import type { TaskContext } from './task-context.js';
 import { TaskGroup } from './task-group.js';
 import { TaskOptions } from './task-options.js';
-import { formatUsage, type PoolUsage } from './usage.js';
+import { formatUsage, type PoolUsage, type RunningTask } from './usage.js';
 
 export type { PoolEvents } from './events.js';
 export type { CloseOptions } from './close-options.js';
@@ -38,11 +39,14 @@ export class TaskPool extends EventEmitter<PoolEvents> {
   private readonly executor: Executor;
   private closed: Promise<TaskOptions[]> | undefined = undefined;
 
-  /** @internal Composes the engine with `executor`; throws a `TypeError`/`RangeError` naming any bad option. */
-  constructor(options: PoolOptions | undefined, executor: Executor) {
+  /**
+   * @internal Composes the engine with `executor`; throws a `TypeError`/`RangeError` naming any bad option.
+   * `adaptive`: `workers` may ask for an adaptive limit.
+   */
+  constructor(options: PoolOptions | undefined, executor: Executor, adaptive = false) {
     super();
     this.executor = executor;
-    this.engine = new Engine(resolvePoolOptions(options), executor, this);
+    this.engine = new Engine(resolvePoolOptions(options, adaptive), executor, this);
   }
 
   /** How many workers the pool has now (concurrency slots). */
@@ -57,7 +61,7 @@ export class TaskPool extends EventEmitter<PoolEvents> {
 
   /** Admitted tasks waiting for a worker (not blocked adders, not tasks in a backoff delay). */
   get size(): number {
-    return this.engine.queue.size;
+    return this.engine.waiting;
   }
 
   /** Busy workers. */
@@ -143,7 +147,8 @@ export class TaskPool extends EventEmitter<PoolEvents> {
    * or closed, else the promise `run()` would return.
    */
   tryRun<T>(fn: (ctx: TaskContext) => T | PromiseLike<T>, options?: RunOptions): Promise<T> | undefined {
-    if (this.engine.state !== 'open' || !this.engine.hasRoom) return undefined;
+    const key = typeof options?.key === 'string' ? options.key : undefined;
+    if (this.engine.state !== 'open' || !this.engine.roomFor(key)) return undefined;
     return this.run(fn, options);
   }
 
@@ -197,6 +202,27 @@ export class TaskPool extends EventEmitter<PoolEvents> {
   /** A snapshot of the pool's figures as plain data. */
   usage(): PoolUsage {
     return this.engine.figures();
+  }
+
+  /**
+   * Sets the pool-wide rate at run time: one `{ limit, interval }`, several, or `[]` for none. It takes effect
+   * at once, and the starts already made count in the new windows.
+   */
+  setRate(rate: RateWindow | readonly RateWindow[]): void {
+    this.engine.setRate(validateRate('setRate(rate)', rate));
+  }
+
+  /**
+   * Starts no task for `ms` from now; running ones go on and tasks keep being admitted. For an HTTP 429's
+   * `Retry-After` (from a task: `ctx.pool.pauseFor(ms)`). A later end than one in force wins.
+   */
+  pauseFor(ms: number): void {
+    this.engine.pauseFor(validateDuration('pauseFor(ms)', ms));
+  }
+
+  /** What runs now: one entry per task holding a worker (id, key, attempt, start time, worker). */
+  tasks(): RunningTask[] {
+    return this.engine.tasks();
   }
 
   /** Writes the usage as an aligned table, one `write` call per line: a row per worker, then a balance line. */
@@ -258,6 +284,7 @@ function taskOfRun(fn: unknown, options: RunOptions | undefined): Task {
   spec.signal = o.signal;
   spec.retry = o.retry;
   spec.priority = o.priority;
+  spec.key = o.key;
   spec.shared = true;
   return new Task(fn as TaskFn, spec);
 }

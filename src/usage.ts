@@ -2,7 +2,12 @@
  * The pool's figures as plain data, and their rendering as an aligned table.
  * @module
  */
+import type { KeyUsage } from './engine/keys.js';
+import type { RateHeadroom } from './engine/rate-log.js';
 import type { SlotState } from './engine/slot.js';
+
+export type { KeyUsage } from './engine/keys.js';
+export type { RateHeadroom, RateWindow } from './engine/rate-log.js';
 
 /** What a worker is doing: `idle`, `busy`, or `retired` (removed by `resize()`; it keeps its figures). */
 export type WorkerState = SlotState;
@@ -25,6 +30,8 @@ export interface WorkerUsage {
 export interface PoolUsage {
   /** One entry per worker the pool has made, retired ones included. */
   readonly workers: readonly WorkerUsage[];
+  /** The concurrency limit in force: the number of workers, found by the pool when it is adaptive. */
+  readonly limit: number;
   /** Busy workers. */
   readonly running: number;
   /** Admitted tasks waiting for a worker. */
@@ -43,6 +50,24 @@ export interface PoolUsage {
   readonly rejected: number;
   /** Errors thrown or rejected by callbacks. */
   readonly callbackErrors: number;
+  /** With a rate: each window and the starts it allows now. */
+  readonly rate?: readonly RateHeadroom[];
+  /** With keys: each key with tasks running or waiting, by key. */
+  readonly keys?: readonly KeyUsage[];
+}
+
+/** A task that holds a worker now, from `lp.tasks()`. */
+export interface RunningTask {
+  /** The task's id (`ctx.taskId`). */
+  readonly id: string;
+  /** Its key, if it has one. */
+  readonly key: string | undefined;
+  /** Its attempt, from 1. */
+  readonly attempt: number;
+  /** When the attempt started, ms since the epoch (with a fraction). */
+  readonly startedAt: number;
+  /** The worker that runs it. */
+  readonly worker: number;
 }
 
 /**

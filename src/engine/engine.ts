@@ -8,22 +8,27 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { AbortError, AddTimeoutError, PoolClosedError, TaskTimeoutError, toError } from '../errors.js';
 import * as messages from '../messages.js';
 import type { PoolEvents } from '../events.js';
 import type { ResolvedPoolOptions } from '../options.js';
-import type { PoolUsage } from '../usage.js';
+import type { PoolUsage, RunningTask } from '../usage.js';
 import { backoffDelay, retryableByDefault } from '../retry.js';
+import { AgeQueue } from '../internal/age-queue.js';
 import { PriorityQueue } from '../internal/priority-queue.js';
 import { RingQueue } from '../internal/ring-queue.js';
+import { AdaptiveLimit, isOverload } from './adaptive.js';
 import type { Executor } from './executor.js';
+import { KeyTable } from './keys.js';
+import { RateLog, type RateWindow } from './rate-log.js';
 import { Hooks, poolWarning, releaseStack, thenOf } from './hooks.js';
 import { Nesting } from './nesting.js';
 import { Lane } from './lane.js';
 import { Signals } from './signals.js';
 import type { Slot } from './slot.js';
 import { Slots } from './slots.js';
-import { Attempt, Failure, Rejection, type AfterRerun, type RerunHost, type Task, type TaskExtra, type TaskSpec, type Tracker } from './task.js';
+import { Attempt, Failure, Rejection, keyOf, type AfterRerun, type PoolControl, type RerunHost, type Task, type TaskExtra, type TaskSpec, type Tracker } from './task.js';
 
 /**
  * The engine's lifecycle, one field: `open`; `closing` (no admission; admitted tasks finish); `forcing`
@@ -42,6 +47,8 @@ interface Gang {
 
 const noop = (): void => {};
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 function addTimedOut(engine: Engine, task: Task): void {
   engine.addTimeoutPassed(task);
 }
@@ -54,6 +61,12 @@ function backoffOver(engine: Engine, task: Task): void {
   engine.backoffOver(task);
 }
 
+function gateOpened(engine: Engine): void {
+  engine.gateOpened();
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 function execute(executor: Executor, task: Task, attempt: Attempt): unknown {
   return executor.execute(task, attempt);
 }
@@ -64,13 +77,18 @@ function abortError(reason: unknown, message: string): AbortError {
 }
 
 /** See the module comment. */
-export class Engine implements RerunHost {
+export class Engine implements RerunHost, PoolControl {
   state: EngineState = 'open';
   paused = false;
   readonly queueSize: number;
   readonly slots: Slots<Attempt>;
-  /** Admitted tasks waiting for a slot, by priority. */
-  readonly queue = new Lane<Task>(new PriorityQueue<Task>(), 'queued');
+  /**
+   * Admitted tasks waiting for a slot, by priority; with keys, only those whose key has room (the others wait
+   * in {@link keys}), oldest first within a priority.
+   */
+  readonly queue: Lane<Task>;
+  /** Per-key limits, when the pool has them. */
+  readonly keys: KeyTable | undefined;
   /** Submitters waiting for room, FIFO. */
   readonly adders = new Lane<Task>(new RingQueue<Task>(), 'blocked');
   /** Admitted tasks not yet finished (queued, running, in backoff, or running hooks). */
@@ -108,13 +126,37 @@ export class Engine implements RerunHost {
   private readonly executor: Executor;
   private readonly events: EventEmitter<PoolEvents>;
   private readonly onBlocked: (() => void) | undefined;
+  /** Pool-wide rate windows over attempt starts, when set. */
+  private rate: RateLog | undefined = undefined;
+  /** `pauseFor`: no attempt starts before this time (`performance.now()` ms). */
+  private holdUntil = 0;
+  /** Starts pass the gate: a rate is set or a `pauseFor` was asked for. False costs nothing per task. */
+  private gated = false;
+  /** When the gate last let a start through: the start is recorded at that time. */
+  private gateNow = 0;
+  private gateTimer: NodeJS.Timeout | undefined = undefined;
+  /** Sets the number of slots from the latency and overload of finished attempts, when adaptive. */
+  private readonly adaptive: AdaptiveLimit | undefined;
 
   constructor(options: ResolvedPoolOptions, executor: Executor, events: EventEmitter<PoolEvents>) {
     this.queueSize = options.queueSize;
     this.executor = executor;
     this.events = events;
     this.hooks = new Hooks(options.onCallbackError, events);
-    this.slots = new Slots<Attempt>(options.workers, (attempt, ok, value) => this.attemptReturned(attempt, ok, value));
+    this.adaptive = options.adaptive === undefined ? undefined : new AdaptiveLimit(options.adaptive);
+    const workers = this.adaptive === undefined ? options.workers : this.adaptive.limit;
+    this.slots = new Slots<Attempt>(workers, (attempt, ok, value) => this.attemptReturned(attempt, ok, value), this);
+    if (options.keys === undefined) {
+      this.queue = new Lane<Task>(new PriorityQueue<Task>(), 'queued');
+      this.keys = undefined;
+    } else {
+      this.queue = new Lane<Task>(new AgeQueue<Task>(), 'queued');
+      this.keys = new KeyTable(options.keys, (task) => this.ready(task), () => this.dispatch());
+    }
+    if (options.rate !== undefined && options.rate.length > 0) {
+      this.rate = new RateLog(options.rate);
+      this.gated = true;
+    }
     this.nesting = new Nesting(this.slots, (message) => poolWarning('LITEPOOL_NESTED_DEADLOCK', message));
     this.lineage = options.detectDeadlocks === true ? new AsyncLocalStorage<Task>() : undefined;
     this.onBlocked = options.onBlocked;
@@ -124,6 +166,11 @@ export class Engine implements RerunHost {
   private adopt(task: Task): void {
     const parent = this.calling ?? this.lineage?.getStore();
     if (parent !== undefined && parent.state === 'running') task.more().parent = parent;
+  }
+
+  /** Whether the number of slots follows an adaptive limit. */
+  get isAdaptive(): boolean {
+    return this.adaptive !== undefined;
   }
 
   /** Tasks that hold a slot or a timed-out function (busy slots). */
@@ -147,15 +194,29 @@ export class Engine implements RerunHost {
     return new AbortError(signal.reason, messages.abortedAt(where));
   }
 
-  /** Whether a new task may be admitted now; never ahead of submitters already waiting for room. */
-  get hasRoom(): boolean {
-    if (this.adders.size > 0) return false;
-    return this.queue.size < this.slots.count * this.queueSize || this.canStartNow();
+  /** Admitted tasks waiting for a slot: in the queue, or held back by their key's limits. */
+  get waiting(): number {
+    return this.keys === undefined ? this.queue.size : this.queue.size + this.keys.parked;
   }
 
-  /** Whether a task admitted now starts at once: a free slot, nobody ahead of it, not paused. */
+  /** Whether a new task may be admitted now; never ahead of submitters already waiting for room. */
+  get hasRoom(): boolean {
+    return this.roomFor(undefined);
+  }
+
+  /**
+   * Whether a new task of `key` may be admitted now: the waiting room has space, or it would start at once
+   * (which, for a keyed task, its key must allow too).
+   */
+  roomFor(key: string | undefined): boolean {
+    if (this.adders.size > 0) return false;
+    if (this.waiting < this.slots.count * this.queueSize) return true;
+    return this.canStartNow() && (key === undefined || this.keys === undefined || this.keys.canStart(key));
+  }
+
+  /** Whether a task admitted now starts at once: a free slot, nobody ahead of it, not paused, the rate has room. */
   private canStartNow(): boolean {
-    return !this.paused && this.queue.size === 0 && this.gangs.length === 0 && this.slots.free > 0;
+    return !this.paused && this.queue.size === 0 && this.gangs.length === 0 && this.slots.free > 0 && (!this.gated || this.gateOpen(1));
   }
 
   /**
@@ -166,7 +227,7 @@ export class Engine implements RerunHost {
   add(task: Task, resolved: Promise<void>): Promise<void> {
     task.id = ++this.lastId;
     if (this.calling !== undefined || this.lineage !== undefined) this.adopt(task);
-    if (this.hasRoom) {
+    if (this.roomFor(task.spec.key)) {
       this.admit(task, false);
       return resolved;
     }
@@ -190,7 +251,7 @@ export class Engine implements RerunHost {
     }
     task.id = ++this.lastId;
     if (this.calling !== undefined || this.lineage !== undefined) this.adopt(task);
-    if (this.hasRoom) {
+    if (this.roomFor(task.spec.key)) {
       this.admit(task, false);
       return undefined;
     }
@@ -215,12 +276,25 @@ export class Engine implements RerunHost {
     spec.tracker?.taskAdmitted();
     if (spec.signal !== undefined && !spec.managed && task.extra?.watched !== true) this.listen(task);
     task.state = 'queued';
+    if (this.keys !== undefined) {
+      const key = keyOf(task);
+      if (key !== undefined && !this.keys.enter(task, key)) {
+        if (task.extra?.parent !== undefined) this.nesting.waits(task);
+        return;
+      }
+    }
     if (!this.dispatching && this.canStartNow()) {
       this.dispatch(task, scoped);
       return;
     }
     this.queue.push(task);
     if (task.extra?.parent !== undefined) this.nesting.waits(task);
+  }
+
+  /** A keyed task whose key got room joins the queue at its place. */
+  private ready(task: Task): void {
+    task.state = 'queued';
+    this.queue.push(task);
   }
 
   private block(task: Task): void {
@@ -311,6 +385,12 @@ export class Engine implements RerunHost {
       case 'queued':
         task.state = 'failing';
         this.queue.left();
+        this.unready(task);
+        queueMicrotask(() => this.finalFailure(task, abortError(reason, messages.abortedQueued)));
+        return;
+      case 'parked':
+        task.state = 'failing';
+        (this.keys as KeyTable).unpark(keyOf(task) as string);
         queueMicrotask(() => this.finalFailure(task, abortError(reason, messages.abortedQueued)));
         return;
       case 'backoff':
@@ -335,6 +415,7 @@ export class Engine implements RerunHost {
       if (task.spec === spec) found.push(task);
     };
     this.queue.forEach(pick);
+    this.keys?.forEachParked(pick);
     this.adders.forEach(pick);
     this.backoff.forEach(pick);
     for (const slot of this.slots.list) if (slot.held) pick((slot.attempt as Attempt).task);
@@ -360,11 +441,12 @@ export class Engine implements RerunHost {
         if (this.paused || this.state === 'forcing' || this.slots.free <= 0) break;
         const gang = this.gangs.peek();
         if (gang !== undefined) {
-          if (this.slots.free < gang.tasks.length) break;
+          if (this.slots.free < gang.tasks.length || (this.gated && !this.gateOpen(gang.tasks.length))) break;
           this.gangs.shift();
           this.startGang(gang);
           continue;
         }
+        if (this.gated && this.queue.size > 0 && !this.gateOpen(1)) break;
         const next = this.queue.shift();
         if (next !== undefined) {
           this.start(next, true);
@@ -373,7 +455,7 @@ export class Engine implements RerunHost {
         if (this.adders.size === 0) break;
         this.admitNextAdder();
       }
-      while (this.adders.size > 0 && this.queue.size < capacity) this.admitNextAdder();
+      while (this.adders.size > 0 && this.waiting < capacity) this.admitNextAdder();
     } finally {
       this.dispatching = false;
       this.slots.endPass();
@@ -407,9 +489,111 @@ export class Engine implements RerunHost {
     this.assigned++;
     if (task.extra?.waiting === true) this.nesting.leaves(task);
     task.state = 'running';
+    let at = slot.busySince;
+    if (this.gated) {
+      at = this.gateNow;
+      this.rate?.record(at);
+    }
+    if (this.keys !== undefined) {
+      const key = keyOf(task);
+      if (key !== undefined) {
+        if (!this.gated && this.keys.limits.rate.length > 0) at = performance.now();
+        this.keys.started(key, at);
+      }
+    }
     if (this.events.listenerCount('active') > 0) this.events.emit('active');
-    if (scoped) task.runInAsyncScope(this.runAttempt, this, task, slot, undefined);
-    else this.runAttempt(task, slot, undefined);
+    if (scoped) task.runInAsyncScope(this.runAttempt, this, task, slot, undefined, at);
+    else this.runAttempt(task, slot, undefined, at);
+  }
+
+  /** A keyed task left the queue without starting: its key's room is free again. */
+  private unready(task: Task): void {
+    if (this.keys === undefined) return;
+    const key = keyOf(task);
+    if (key !== undefined) this.keys.unready(key);
+  }
+
+  // ── Rate and pauses ──────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Whether `n` attempts may start now: no `pauseFor` in force and every rate window has room. When not, a
+   * timer dispatches again once they may (timers can fire early by the event loop's clock: it checks again).
+   */
+  private gateOpen(n: number): boolean {
+    const now = performance.now();
+    if (now < this.holdUntil) {
+      this.wakeIn(this.holdUntil - now);
+      return false;
+    }
+    if (this.rate === undefined) {
+      this.gated = false;
+    } else {
+      const wait = this.rate.wait(now, n - 1);
+      if (wait > 0) {
+        this.wakeIn(wait);
+        return false;
+      }
+    }
+    this.gateNow = now;
+    return true;
+  }
+
+  private wakeIn(ms: number): void {
+    if (this.gateTimer !== undefined || this.state === 'closed') return;
+    this.gateTimer = setTimeout(gateOpened, Math.max(1, Math.ceil(ms)), this);
+  }
+
+  /** @internal The gate's timer fired. */
+  gateOpened(): void {
+    this.gateTimer = undefined;
+    this.dispatch();
+  }
+
+  /** Sets the pool-wide rate windows (none: no rate), at once; the starts already made count. */
+  setRate(windows: readonly RateWindow[]): void {
+    if (windows.length === 0) this.rate = undefined;
+    else if (this.rate === undefined) this.rate = new RateLog(windows);
+    else this.rate.set(windows);
+    this.gated = this.rate !== undefined || this.holdUntil > performance.now();
+    const least = Math.min(...windows.map((w) => w.limit));
+    this.gangs.filter((g) => {
+      if (g.tasks.length <= least) return true;
+      this.dropGang(g, new RangeError(messages.gangOverRate(g.tasks.length, least)));
+      return false;
+    });
+    if (this.gateTimer !== undefined) clearTimeout(this.gateTimer);
+    this.gateTimer = undefined;
+    this.dispatch();
+  }
+
+  /** Starts no attempt for `ms` from now (a later end than one already in force wins). */
+  pauseFor(ms: number): void {
+    const until = performance.now() + ms;
+    if (until <= this.holdUntil) return;
+    this.holdUntil = until;
+    this.gated = true;
+    if (this.gateTimer !== undefined) clearTimeout(this.gateTimer);
+    this.gateTimer = undefined;
+    this.dispatch();
+  }
+
+  /** How long an `errReload` rerun of `task` must wait for the pool's and its key's rate (0: now). */
+  private rerunWait(task: Task): number {
+    const now = performance.now();
+    let wait = 0;
+    if (this.gated) wait = Math.max(this.holdUntil - now, this.rate === undefined ? 0 : this.rate.wait(now, 0));
+    const key = this.keys === undefined ? undefined : keyOf(task);
+    if (key !== undefined) wait = Math.max(wait, (this.keys as KeyTable).rerunWait(key, now));
+    return wait;
+  }
+
+  /** Records a rerun's start where a start counts; returns its time. */
+  private rerunStarted(task: Task): number {
+    const now = performance.now();
+    this.rate?.record(now);
+    const key = this.keys === undefined ? undefined : keyOf(task);
+    if (key !== undefined) (this.keys as KeyTable).rerunStarted(key, now);
+    return now;
   }
 
   // ── Gangs ────────────────────────────────────────────────────────────────────────────────────────────
@@ -421,6 +605,9 @@ export class Engine implements RerunHost {
    */
   addGang(tasks: Task[]): Promise<void> {
     if (tasks.length > this.slots.count) return Promise.reject(new RangeError(messages.gangTooLarge(tasks.length, this.slots.count)));
+    const least = this.rate === undefined ? Number.POSITIVE_INFINITY : Math.min(...this.rate.windows.map((w) => w.limit));
+    if (tasks.length > least) return Promise.reject(new RangeError(messages.gangOverRate(tasks.length, least)));
+    if (this.keys !== undefined && tasks.some((t) => keyOf(t) !== undefined)) return Promise.reject(new TypeError(messages.gangWithKey));
     return new Promise<void>((resolve, reject) => {
       const gang: Gang = { tasks, resolve, reject, unlink: noop };
       const signals: AbortSignal[] = [];
@@ -467,8 +654,8 @@ export class Engine implements RerunHost {
   // ── Attempts ─────────────────────────────────────────────────────────────────────────────────────────
 
   /** Runs one attempt of `task` on `slot` through the executor: the one place where attempts run. */
-  private runAttempt(task: Task, slot: Slot<Attempt>, rerun: ((ok: boolean, value: unknown) => void) | undefined): void {
-    const attempt = new Attempt(task, slot, task.attempts + 1, rerun);
+  private runAttempt(task: Task, slot: Slot<Attempt>, rerun: ((ok: boolean, value: unknown) => void) | undefined, startedAt: number): void {
+    const attempt = new Attempt(task, slot, task.attempts + 1, rerun, startedAt);
     task.attempt = attempt;
     slot.attempt = attempt;
     const timeout = task.spec.timeout;
@@ -537,6 +724,7 @@ export class Engine implements RerunHost {
       slot.failed++;
       releaseStack(value);
     }
+    if (this.adaptive !== undefined) this.adapt(attempt, ok, value);
     if (attempt.rerun !== undefined) {
       attempt.rerun(ok, value);
       return;
@@ -548,6 +736,14 @@ export class Engine implements RerunHost {
     const err = toError(value);
     if (task.spec.retry !== undefined && this.shouldRetry(task, err)) this.startBackoff(task, err);
     else this.finalFailure(task, err);
+  }
+
+  /** Feeds the adaptive limit one finished attempt and applies the limit it returns. */
+  private adapt(attempt: Attempt, ok: boolean, value: unknown): void {
+    const limiter = this.adaptive as AdaptiveLimit;
+    const now = performance.now();
+    const limit = limiter.sample(now - attempt.startedAt, this.slots.busy, !ok && isOverload(value), now);
+    if (limit !== this.slots.count && this.state === 'open') this.resize(limit);
   }
 
   // ── Retries ──────────────────────────────────────────────────────────────────────────────────────────
@@ -595,7 +791,8 @@ export class Engine implements RerunHost {
     this.backoff.delete(task);
     // Admitted already, so it needs no room.
     task.state = 'queued';
-    this.queue.unshift(task);
+    const key = this.keys === undefined ? undefined : keyOf(task);
+    if (key === undefined || (this.keys as KeyTable).enter(task, key)) this.queue.unshift(task);
     this.dispatch();
   }
 
@@ -631,12 +828,20 @@ export class Engine implements RerunHost {
         await new Promise<void>((resolve) => ((slot as Slot<Attempt>).onDrained = resolve));
         stop = this.stopReason(task, endless);
       }
+      // A rerun is a start like any other: it waits for the pool's and its key's rate.
+      if (stop === undefined && (this.gated || this.keys !== undefined)) {
+        for (let wait = this.rerunWait(task); wait > 0 && stop === undefined; wait = this.rerunWait(task)) {
+          await sleep(Math.ceil(wait));
+          stop = this.stopReason(task, endless);
+        }
+      }
       if (stop !== undefined) {
         last = stop;
         break;
       }
       this.retried++;
-      const [ok, value] = await new Promise<[boolean, unknown]>((resolve) => this.runAttempt(task, slot as Slot<Attempt>, (o, v) => resolve([o, v])));
+      const at = this.gated || this.keys !== undefined ? this.rerunStarted(task) : performance.now();
+      const [ok, value] = await new Promise<[boolean, unknown]>((resolve) => this.runAttempt(task, slot as Slot<Attempt>, (o, v) => resolve([o, v]), at));
       if (ok) {
         result = value;
         last = null;
@@ -724,6 +929,10 @@ export class Engine implements RerunHost {
     slot.held = false;
     this.assigned--;
     if (slot.zombies === 0) this.slots.release(slot);
+    if (this.keys !== undefined) {
+      const key = keyOf(task);
+      if (key !== undefined) this.keys.left(key);
+    }
     this.nesting.progressed();
   }
 
@@ -787,7 +996,9 @@ export class Engine implements RerunHost {
    * without, they are discarded unsettled (p-limit's `clearQueue()`).
    */
   clearQueue(err: Error | undefined): void {
-    for (const task of this.queue.drain()) {
+    const parked = this.keys === undefined ? [] : this.keys.drain();
+    for (const task of [...parked, ...this.queue.drain()]) {
+      if (task.state === 'queued') this.unready(task);
       if (err !== undefined) {
         task.state = 'failing';
         this.finalFailure(task, err);
@@ -827,10 +1038,11 @@ export class Engine implements RerunHost {
 
   /** The engine's figures as plain data. */
   figures(): PoolUsage {
-    return {
+    const usage: Mutable<PoolUsage> = {
       workers: this.slots.figures(),
+      limit: this.slots.count,
       running: this.slots.busy,
-      waiting: this.queue.size,
+      waiting: this.waiting,
       blocked: this.adders.size,
       backoff: this.backoff.size,
       completed: this.completed,
@@ -839,6 +1051,21 @@ export class Engine implements RerunHost {
       rejected: this.rejected,
       callbackErrors: this.hooks.errors,
     };
+    if (this.rate !== undefined) usage.rate = this.rate.headroom(performance.now());
+    if (this.keys !== undefined) usage.keys = this.keys.figures();
+    return usage;
+  }
+
+  /** What runs now: one entry per task holding a slot, by slot. */
+  tasks(): RunningTask[] {
+    const out: RunningTask[] = [];
+    for (const slot of this.slots.list) {
+      if (!slot.held) continue;
+      const attempt = slot.attempt as Attempt;
+      const task = attempt.task;
+      out.push({ id: String(task.id), key: keyOf(task), attempt: attempt.attempt, startedAt: performance.timeOrigin + attempt.startedAt, worker: slot.id });
+    }
+    return out;
   }
 
   // ── Close ────────────────────────────────────────────────────────────────────────────────────────────
@@ -883,7 +1110,9 @@ export class Engine implements RerunHost {
     this.state = 'forcing';
     this.clearCloseTimer();
     for (const slot of this.slots.list) if (slot.held) (slot.attempt as Attempt).abort(new PoolClosedError(messages.closedWithForce));
-    for (const task of this.queue.drain()) {
+    const parked = this.keys === undefined ? [] : this.keys.drain();
+    for (const task of [...parked, ...this.queue.drain()]) {
+      if (task.state === 'queued') this.unready(task);
       task.state = 'failing';
       if (task.attempt === undefined && task.spec.source !== undefined) this.neverStarted.push(task.spec.source);
       this.finalFailure(task, new PoolClosedError(messages.forcedBeforeStart));
@@ -902,6 +1131,9 @@ export class Engine implements RerunHost {
     this.state = 'closed';
     this.clearCloseTimer();
     this.nesting.stop();
+    this.keys?.stop();
+    if (this.gateTimer !== undefined) clearTimeout(this.gateTimer);
+    this.gateTimer = undefined;
     const never = this.neverStarted;
     this.neverStarted = [];
     // Waits whose count cannot reach 0 any more are rejected a turn later: a submitter refused by this close

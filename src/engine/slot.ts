@@ -4,6 +4,15 @@
  * @module
  */
 
+/** What a task may ask of its pool (`ctx.pool`). */
+export interface PoolControl {
+  /**
+   * Starts no attempt for `ms` from now (running ones go on): how a task honours a `Retry-After`. A later
+   * end than one already in force wins.
+   */
+  pauseFor(ms: number): void;
+}
+
 /** What a slot is doing; `retired` slots were removed by a resize and keep their figures. */
 export type SlotState = 'idle' | 'busy' | 'retired';
 
@@ -36,8 +45,12 @@ export class Slot<A> {
   readonly onFulfilled: (value: unknown) => void;
   readonly onRejected: (reason: unknown) => void;
 
-  constructor(id: number, sink: AttemptSink<A>) {
+  /** The pool the slot belongs to, as a task may use it (`ctx.pool`). */
+  readonly pool: PoolControl;
+
+  constructor(id: number, sink: AttemptSink<A>, pool: PoolControl) {
     this.id = id;
+    this.pool = pool;
     this.onFulfilled = (value) => sink(this.attempt as A, true, value);
     this.onRejected = (reason) => sink(this.attempt as A, false, reason);
   }

@@ -7,15 +7,17 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { ResolvedRetry } from '../retry.js';
 import type { TaskContext } from '../task-context.js';
-import type { Slot } from './slot.js';
+import type { PoolControl, Slot } from './slot.js';
+
+export type { PoolControl } from './slot.js';
 
 /**
  * Where a task is: `new` (made, not admitted), `blocked` (waiting for room), `queued` (admitted, waiting for
- * a slot), `running` (holding a slot: its latest attempt's), `backoff` (between policy retries, holding no
+ * a slot), `parked` (admitted, held back by its key's limits), `running` (holding a slot: its latest attempt's), `backoff` (between policy retries, holding no
  * slot), `failing` (ending without a slot: cancelled or closed while it waited), `done` (settled), `dropped`
  * (refused, or discarded by `clearQueue`).
  */
-export type TaskState = 'new' | 'blocked' | 'queued' | 'running' | 'backoff' | 'failing' | 'done' | 'dropped';
+export type TaskState = 'new' | 'blocked' | 'queued' | 'parked' | 'running' | 'backoff' | 'failing' | 'done' | 'dropped';
 
 /** A task function as the engine calls it: the attempt is its context. */
 export type TaskFn = (ctx: TaskContext) => unknown;
@@ -54,6 +56,8 @@ export interface TaskSpec {
   signal: AbortSignal | undefined;
   retry: ResolvedRetry | undefined;
   priority: number;
+  /** The key whose per-key limits apply. */
+  key: string | undefined;
   tracker: Tracker | undefined;
   /** What a forced close hands back for a task that never started (the vocabulary's options object). */
   source: unknown;
@@ -82,6 +86,7 @@ export function emptySpec(): TaskSpec {
     signal: undefined,
     retry: undefined,
     priority: 0,
+    key: undefined,
     tracker: undefined,
     source: undefined,
     shared: false,
@@ -138,6 +143,12 @@ export class TaskExtra {
   waitingChildren = 0;
   policyRetries = 0;
 }
+
+/** The key whose limits apply to `task`, if any. */
+export function keyOf(task: Task): string | undefined {
+  return task.spec.key;
+}
+
 
 /**
  * One task. Kept small because an engine may hold a million of them waiting; it is itself the
@@ -203,11 +214,19 @@ export class Attempt implements TaskContext {
   private reason: Error | undefined = undefined;
   private hook: ((reason: Error) => void) | undefined = undefined;
 
-  constructor(task: Task, slot: Slot<Attempt>, attempt: number, rerun: RerunSink | undefined) {
+  /** When the attempt started (`performance.now()` ms): the time rate windows count. */
+  readonly startedAt: number;
+
+  constructor(task: Task, slot: Slot<Attempt>, attempt: number, rerun: RerunSink | undefined, startedAt: number) {
     this.task = task;
     this.slot = slot;
     this.attempt = attempt;
     this.rerun = rerun;
+    this.startedAt = startedAt;
+  }
+
+  get pool(): PoolControl {
+    return this.slot.pool;
   }
 
   get taskId(): string {

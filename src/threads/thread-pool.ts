@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import * as messages from '../messages.js';
 import { threadMessages } from './errors.js';
-import { validateDuration, validateFunction, validateInteger, validateIntegerOrInfinity, validateOptions, type CallbackErrorInfo } from '../options.js';
+import { validateDuration, validateFunction, validateInteger, validateIntegerOrInfinity, validateOptions, type CallbackErrorInfo, type KeyOptions } from '../options.js';
+import type { RateWindow } from '../engine/rate-log.js';
 import type { RunOptions } from '../run-options.js';
 import type { TaskContext } from '../task-context.js';
 import { TaskPool } from '../task-pool.js';
@@ -54,6 +55,10 @@ export interface ThreadPoolOptions {
   scaling?: ScalingOptions;
   /** As `LitePool`'s `onCallbackError`. */
   onCallbackError?: (err: Error, info: CallbackErrorInfo) => void;
+  /** As `LitePool`'s `rate`: at most `limit` task starts per `interval` ms, sliding. */
+  rate?: RateWindow | readonly RateWindow[];
+  /** As `LitePool`'s `keys`: per-key limits for tasks with a `key`. */
+  keys?: KeyOptions;
   /** The clock the scaler reads (tests inject one). */
   clock?: Clock;
 }
@@ -75,7 +80,7 @@ export interface ThreadTaskOptions {
   transfer?: readonly TransferItem[];
 }
 
-const OPTION_NAMES = new Set(['minThreads', 'maxThreads', 'tasksPerThread', 'idleTimeout', 'queueSize', 'resourceLimits', 'preload', 'scaling', 'onCallbackError', 'clock']);
+const OPTION_NAMES = new Set(['minThreads', 'maxThreads', 'tasksPerThread', 'idleTimeout', 'queueSize', 'resourceLimits', 'preload', 'scaling', 'onCallbackError', 'clock', 'rate', 'keys']);
 
 function resolveScaling(s: ScalingOptions | undefined): ResolvedScaling {
   const o = s ?? {};
@@ -144,6 +149,8 @@ export class ThreadPool extends TaskPool {
         workers: maxThreads * tasksPerThread,
         queueSize: options.queueSize === undefined ? Number.POSITIVE_INFINITY : validateIntegerOrInfinity('options.queueSize', options.queueSize, 0),
         ...(options.onCallbackError === undefined ? {} : { onCallbackError: options.onCallbackError }),
+        ...(options.rate === undefined ? {} : { rate: options.rate }),
+        ...(options.keys === undefined ? {} : { keys: options.keys }),
       },
       executor,
     );
