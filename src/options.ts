@@ -207,7 +207,7 @@ export function validateRate(name: string, value: unknown): RateWindow[] {
 const KEY_OPTION_NAMES = new Set(['workers', 'rate']);
 
 /** Validates the `keys` option. */
-function resolveKeys(name: string, value: KeyOptions): KeyLimits {
+export function resolveKeys(name: string, value: KeyOptions): KeyLimits {
   const o = validateOptions(name, value, KEY_OPTION_NAMES, 'a keys option');
   return {
     workers: o.workers === undefined ? Number.POSITIVE_INFINITY : validateIntegerOrInfinity(`${name}.workers`, o.workers, 1),

@@ -12,7 +12,8 @@ import { Task, emptySpec, promiseOf, type TaskFn, type TaskSpec } from '../engin
 import { PoolClosedError } from '../errors.js';
 import type { PoolEvents } from '../events.js';
 import { mapArray, mapStream, type MapFunction } from '../map.js';
-import { validateFunction } from '../options.js';
+import type { RateWindow } from '../engine/rate-log.js';
+import { validateDuration, validateFunction, validateRate } from '../options.js';
 import { formatUsage } from '../usage.js';
 import { connectionWarnings } from './connection-warnings.js';
 import { checkJson } from './json-input.js';
@@ -95,7 +96,11 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
     this.link = new ProducerLink(o.pool, o.connection, o.prefix, connectionWarnings(`producer of pool ${o.pool}`));
     this.id = this.link.id;
     this.executor = new RemoteExecutor(this.link);
-    const engine = new Engine({ workers: 0, queueSize: 0, onCallbackError: o.onCallbackError, onBlocked: () => this.leases.want() }, this.executor, this);
+    const engine = new Engine(
+      { workers: 0, queueSize: 0, onCallbackError: o.onCallbackError, onBlocked: () => this.leases.want(), ...(o.keys === undefined ? {} : { keys: o.keys }) },
+      this.executor,
+      this,
+    );
     this.engine = engine;
     this.leases = new Leases(this.link, this.capacity, {
       resize: (n) => engine.resize(n),
@@ -114,12 +119,12 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
     // After a reconnect Redis may have lost the registration (restarted without persistence): register again
     // before anything else goes down the connection, or workers would drop the outcomes of new jobs.
     this.link.cmd.on('ready', () => void this.beat());
-    this.started = this.start();
+    this.started = this.start(o.rate);
   }
 
-  private async start(): Promise<void> {
+  private async start(rate: RateWindow[] | undefined): Promise<void> {
     try {
-      await Promise.all([this.leases.start(), this.link.queue.setGlobalConcurrency(this.workers), this.beat()]);
+      await Promise.all([this.leases.start(), this.link.queue.setGlobalConcurrency(this.workers), this.beat(), rate === undefined ? undefined : this.writeRate(rate)]);
     } catch {
       // Reported as connection warnings; tasks wait for Redis.
     }
@@ -130,6 +135,29 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
     await cmd.multi().zadd(keys.producers, Date.now(), this.id).pexpire(keys.done(this.id), STREAM_TTL).exec().catch(() => {});
     // Now and then, the leases of producers that died go back, as their jobs end.
     if (this.beats++ % RECLAIM_EVERY === 0) await cmd.lpReclaim(keys.producers, keys.leases, Date.now(), PRODUCER_DEAD_AFTER, queue.toKey(''), keys.room).catch(() => {});
+  }
+
+  /**
+   * Sets the pool-wide rate in Redis: one `{ limit, interval }`, several, or `[]` for none. Workers hear of it
+   * at once and count the starts already made; it stays in Redis for every producer until changed.
+   */
+  async setRate(rate: RateWindow | readonly RateWindow[]): Promise<void> {
+    await this.writeRate(validateRate('setRate(rate)', rate));
+  }
+
+  /**
+   * Holds every start of the pool, on every worker, for `ms` from now (running tasks go on; a later end
+   * than one in force wins). From a handler: `ctx.pool.pauseFor(ms)`.
+   */
+  async pauseFor(ms: number): Promise<void> {
+    const wait = Math.ceil(validateDuration('pauseFor(ms)', ms));
+    if (wait > 0) await this.link.cmd.lpHold(this.link.keys.hold, wait, this.link.keys.flow);
+  }
+
+  private async writeRate(rate: readonly RateWindow[]): Promise<void> {
+    const { cmd, keys } = this.link;
+    const write = rate.length === 0 ? cmd.multi().del(keys.rate) : cmd.multi().set(keys.rate, rate.map((w) => `${w.limit}:${w.interval}`).join(','));
+    await write.publish(keys.flow, 'rate').exec();
   }
 
   /** Resolves once the producer is connected and registered (tasks do not need to wait for it). */
@@ -261,13 +289,13 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    return mapArray(this.engine, input, fn, { signal, settle: options?.settle, waitForRunning: options?.waitForRunning });
+    return mapArray(this.engine, input, fn, { signal, key: options?.key, settle: options?.settle, waitForRunning: options?.waitForRunning });
   }
 
   /** Streams the results of handler `handler` over `input`, in input order or as they complete. */
   mapIterable<R = unknown>(input: Iterable<unknown> | AsyncIterable<unknown>, handler: string, options?: RemoteMapIterableOptions): AsyncIterable<R> {
     const { fn, signal } = this.mapper<R>('mapIterable()', handler, options, ITERABLE_KEYS);
-    return mapStream(this.engine, input, fn, { signal, ordered: options?.ordered }, this.capacity);
+    return mapStream(this.engine, input, fn, { signal, key: options?.key, ordered: options?.ordered }, this.capacity);
   }
 
   /** Resolves when this producer has no task admitted or waiting for room. */
@@ -335,9 +363,10 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
   private taskOfRun(where: string, handler: unknown, input: unknown, options: RemoteRunOptions | undefined): Task {
     validateHandler(`${where} handler`, handler);
     checkJson(where, input);
-    const { job, signal } = resolveRemoteRun(`${where} options`, options);
+    const { job, signal, key } = resolveRemoteRun(`${where} options`, options);
     const spec = emptySpec();
     spec.signal = signal;
+    spec.key = key;
     spec.thisArg = new RemoteJob(handler as string, input, job);
     spec.shared = true;
     return new Task(jobOfThis as TaskFn, spec);

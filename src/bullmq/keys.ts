@@ -22,6 +22,14 @@ export class Keys {
   readonly room: string;
   /** Published by a producer to stop a task on whichever worker holds it. */
   readonly cancel: string;
+  /** The pool-wide rate windows (`limit:interval,…`), absent without a rate. */
+  readonly rate: string;
+  /** The log of attempt starts the rate counts (start time → a unique member). */
+  readonly starts: string;
+  /** Present while the pool holds its starts (`pauseFor`); its time to live is what is left. */
+  readonly hold: string;
+  /** Published when the rate or a hold changes: workers read them again. */
+  readonly flow: string;
   private readonly base: string;
 
   constructor(prefix: string, pool: string) {
@@ -31,6 +39,10 @@ export class Keys {
     this.workers = `${this.base}:workers`;
     this.room = `${this.base}:room`;
     this.cancel = `${this.base}:cancel`;
+    this.rate = `${this.base}:rate`;
+    this.starts = `${this.base}:starts`;
+    this.hold = `${this.base}:hold`;
+    this.flow = `${this.base}:flow`;
   }
 
   /** The stream a producer reads its tasks' outcomes from. */

@@ -3,8 +3,10 @@
  * core's validators do the rest, so the messages read the same everywhere.
  * @module
  */
-import type { CallbackErrorInfo } from '../options.js';
-import { validateFunction, validateInteger, validateLimit, validateOptions, validatePriority, validateSignal } from '../options.js';
+import type { KeyLimits } from '../engine/keys.js';
+import type { RateWindow } from '../engine/rate-log.js';
+import type { CallbackErrorInfo, KeyOptions } from '../options.js';
+import { resolveKeys, validateFunction, validateInteger, validateKey, validateLimit, validateOptions, validatePriority, validateRate, validateSignal } from '../options.js';
 import { validateConnection, type Connection } from './connection.js';
 import * as messages from './messages.js';
 import type { JobOptions } from './remote-job.js';
@@ -34,6 +36,17 @@ export interface DistributedPoolOptions {
   prefix?: string;
   /** Receives errors thrown by callbacks, as `PoolOptions.onCallbackError`. */
   onCallbackError?: (err: Error, info: CallbackErrorInfo) => void;
+  /**
+   * The pool-wide rate, held in Redis: at most `limit` attempt starts (on any worker, retries included) in any
+   * span of `interval` ms, on Redis's clock. One setting per pool: the producer that sets it last wins; it
+   * stays until `setRate([])`.
+   */
+  rate?: RateWindow | readonly RateWindow[];
+  /**
+   * Per-key limits of this producer's tasks (`key` option): how many of its tasks of one key are in flight
+   * (admitted and not finished) at once, and their rate of submission. Per producer, not across producers.
+   */
+  keys?: KeyOptions;
 }
 
 /** Validated pool options. */
@@ -44,6 +57,8 @@ export interface ResolvedDistributedOptions {
   queueSize: number;
   prefix: string;
   onCallbackError: ((err: Error, info: CallbackErrorInfo) => void) | undefined;
+  rate: RateWindow[] | undefined;
+  keys: KeyLimits | undefined;
 }
 
 /** Options of one remote task: as `RunOptions`, with `retryIf` a list of codes and names or a predicate's name. */
@@ -56,10 +71,12 @@ export interface RemoteRunOptions {
   retry?: RemoteRetryPolicy | number;
   /** Higher runs first among tasks with a priority (see the README: BullMQ runs tasks without one first). */
   priority?: number;
+  /** The task's key: this producer's per-key limits (`keys` option) apply to it. */
+  key?: string;
 }
 
-const POOL_KEYS = new Set(['pool', 'connection', 'workers', 'queueSize', 'prefix', 'onCallbackError']);
-const RUN_KEYS = new Set(['timeout', 'signal', 'retry', 'priority']);
+const POOL_KEYS = new Set(['pool', 'connection', 'workers', 'queueSize', 'prefix', 'onCallbackError', 'rate', 'keys']);
+const RUN_KEYS = new Set(['timeout', 'signal', 'retry', 'priority', 'key']);
 
 /** Throws unless `value` is a usable pool name or prefix. */
 export function validateName(where: string, value: unknown): string {
@@ -78,6 +95,8 @@ export function resolveDistributedOptions(options: DistributedPoolOptions): Reso
     queueSize,
     prefix: o.prefix === undefined ? 'bull' : validateName('options.prefix', o.prefix),
     onCallbackError: o.onCallbackError === undefined ? undefined : validateFunction('options.onCallbackError', o.onCallbackError),
+    rate: o.rate === undefined ? undefined : validateRate('options.rate', o.rate),
+    keys: o.keys === undefined ? undefined : resolveKeys('options.keys', o.keys),
   };
 }
 
@@ -87,14 +106,15 @@ export function jobOptions(timeout: number, retry: ResolvedRemoteRetry | undefin
 }
 
 /** Validates one remote task's options; `extra`: further keys the caller reads itself (`settle`, `ordered`). */
-export function resolveRemoteRun(where: string, options: RemoteRunOptions | undefined, extra?: ReadonlySet<string>): { job: JobOptions; signal: AbortSignal | undefined } {
-  if (options === undefined) return { job: jobOptions(0, undefined, 0), signal: undefined };
+export function resolveRemoteRun(where: string, options: RemoteRunOptions | undefined, extra?: ReadonlySet<string>): { job: JobOptions; signal: AbortSignal | undefined; key: string | undefined } {
+  if (options === undefined) return { job: jobOptions(0, undefined, 0), signal: undefined, key: undefined };
   validateOptions(where, options, RUN_KEYS, 'a task option', extra);
   const timeout = options.timeout === undefined ? 0 : validateLimit(`${where}.timeout`, options.timeout);
   const priority = options.priority === undefined ? 0 : validatePriority(`${where}.priority`, options.priority);
   const signal = options.signal === undefined ? undefined : validateSignal(`${where}.signal`, options.signal);
   const retry = options.retry === undefined ? undefined : resolveRemoteRetry(`${where}.retry`, options.retry);
-  return { job: jobOptions(timeout, retry, priority), signal };
+  const key = options.key === undefined ? undefined : validateKey(`${where}.key`, options.key);
+  return { job: jobOptions(timeout, retry, priority), signal, key };
 }
 
 /** Throws unless `value` names a handler. */

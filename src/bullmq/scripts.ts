@@ -89,6 +89,57 @@ redis.call('PUBLISH', ARGV[4], 'reclaimed')
 return #dead
 `;
 
+/**
+ * Lets one attempt start, or says how long to wait: the pool's pause (KEYS[3], its time to live) and every
+ * rate window of the pool (KEYS[1]: `limit:interval,…`) over the log of starts (KEYS[2], a sorted set scored
+ * by start time). A window has room when fewer than `limit` starts lie in `(now - interval, now]`; else the
+ * wait is until the oldest start that must leave has left. Time is Redis's own, so every worker counts on one
+ * clock. Returns `{wait, now, active}` as strings (ms with a fraction; active: '1' while a rate or a pause
+ * is set, so that a worker stops asking once neither is); a start is recorded (as ARGV[1]) only when the
+ * wait is 0.
+ */
+const RATE_START = `
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local wait = 0
+local hold = redis.call('PTTL', KEYS[3])
+if hold > 0 then wait = hold end
+local cfg = redis.call('GET', KEYS[1])
+local longest = 0
+if cfg then
+  for limit, interval in string.gmatch(cfg, '(%d+):([%d%.]+)') do
+    limit = tonumber(limit)
+    interval = tonumber(interval)
+    if interval > longest then longest = interval end
+    local from = '(' .. string.format('%.3f', now - interval)
+    local n = redis.call('ZCOUNT', KEYS[2], from, '+inf')
+    if n >= limit then
+      local oldest = redis.call('ZRANGEBYSCORE', KEYS[2], from, '+inf', 'WITHSCORES', 'LIMIT', n - limit, 1)
+      local w = tonumber(oldest[2]) + interval - now
+      if w > wait then wait = w end
+    end
+  end
+end
+local active = (cfg or hold > 0) and '1' or '0'
+if wait > 0 then return {string.format('%.3f', wait), string.format('%.3f', now), active} end
+if longest > 0 then
+  redis.call('ZADD', KEYS[2], string.format('%.3f', now), ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', string.format('%.3f', now - longest))
+  redis.call('PEXPIRE', KEYS[2], math.ceil(longest))
+end
+return {'0', string.format('%.3f', now), active}
+`;
+
+/** Holds every start of the pool for ARGV[1] ms (KEYS[1]) unless a longer hold is in force; tells workers (ARGV[2]). */
+const HOLD = `
+local left = redis.call('PTTL', KEYS[1])
+if left >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+redis.call('PUBLISH', ARGV[2], 'hold')
+return 1
+`;
+
 /** The scripts as commands of a connection. */
 export interface Scripts {
   lpAcquire(leases: string, producer: string, want: number, cap: number): Promise<number>;
@@ -96,6 +147,8 @@ export interface Scripts {
   lpNotify(stream: string, producers: string, jobId: string, kind: string, value: string, producer: string): Promise<number>;
   lpGroupAdd(group: string, delta: number, channel: string, ttl: number): Promise<[number, number]>;
   lpReclaim(producers: string, leases: string, now: number, deadAfter: number, queuePrefix: string, room: string): Promise<number>;
+  lpRateStart(rate: string, starts: string, hold: string, member: string): Promise<[string, string, string]>;
+  lpHold(hold: string, ms: number, channel: string): Promise<number>;
 }
 
 /** Defines the scripts on `redis` (ioredis sends each by its SHA, loading it once). */
@@ -105,5 +158,7 @@ export function withScripts(redis: Redis): Redis & Scripts {
   redis.defineCommand('lpNotify', { numberOfKeys: 2, lua: NOTIFY });
   redis.defineCommand('lpGroupAdd', { numberOfKeys: 1, lua: GROUP_ADD });
   redis.defineCommand('lpReclaim', { numberOfKeys: 2, lua: RECLAIM });
+  redis.defineCommand('lpRateStart', { numberOfKeys: 3, lua: RATE_START });
+  redis.defineCommand('lpHold', { numberOfKeys: 1, lua: HOLD });
   return redis as Redis & Scripts;
 }

@@ -35,6 +35,13 @@ export interface RemoteContext {
   readonly taskId: string;
   /** The worker slot running the attempt: `host:pid:slot`. */
   readonly workerId: string;
+  /**
+   * When the attempt started, ms since the epoch: on Redis's clock when the pool has a rate or a pause (the
+   * time its windows count), else this process's.
+   */
+  readonly startedAt: number;
+  /** The pool, as far as a handler may steer it: `ctx.pool.pauseFor(ms)` holds every start on every worker (HTTP 429). */
+  readonly pool: { pauseFor(ms: number): void };
 }
 
 /**
@@ -118,12 +125,14 @@ class JobRun implements RemoteContext {
   lost: Error | undefined = undefined;
   /** Why it was stopped, once it was. */
   reason: Error | undefined = undefined;
+  startedAt = 0;
   private controller: AbortController | undefined = undefined;
 
   constructor(
     readonly attempt: number,
     readonly taskId: string,
     readonly workerId: string,
+    readonly pool: { pauseFor(ms: number): void },
   ) {}
 
   get signal(): AbortSignal {
@@ -164,6 +173,12 @@ export class Server {
   private readonly slots: SlotFigures[];
   private readonly free: number[];
   private readonly running = new Map<string, JobRun>();
+  /** The pool may have a rate or a pause in force: starts go through {@link gate}. */
+  private flowOn = false;
+  /** Starts recorded by this process (a unique member of the log of starts). */
+  private starts = 0;
+  /** What a handler sees as `ctx.pool`. */
+  private readonly control = { pauseFor: (ms: number): void => this.pauseFor(ms) };
   private readonly cancelled = new Map<string, number>();
   private readonly every: number;
   private readonly timer: NodeJS.Timeout;
@@ -199,6 +214,7 @@ export class Server {
     this.sub.on('error', warn);
     this.sub.on('message', (channel: string, message: string) => {
       if (channel === this.keys.cancel) this.cancel(message);
+      else if (channel === this.keys.flow) this.flowOn = true;
     });
     this.worker = new Worker<JobData>(pool, (job, token) => this.process(job, token), {
       connection: this.cmd,
@@ -216,8 +232,8 @@ export class Server {
 
   /** @internal Subscribes to cancellations, publishes a first heartbeat and starts taking jobs. */
   async start(): Promise<void> {
-    await this.sub.subscribe(this.keys.cancel);
-    await this.beat();
+    await this.sub.subscribe(this.keys.cancel, this.keys.flow);
+    await Promise.all([this.beat(), this.readFlow()]);
     void this.worker.run().catch(() => {});
     await this.worker.waitUntilReady();
   }
@@ -292,7 +308,7 @@ export class Server {
     const stalls = job.stalledCounter;
     const attempt = job.attemptsMade + Math.max(0, stalls - 1) + 1;
     const workerId = `${this.id}:${slotId}`;
-    const running = new JobRun(job.attemptsMade + stalls + 1 + (data.b ?? 0), data.t, workerId);
+    const running = new JobRun(job.attemptsMade + stalls + 1 + (data.b ?? 0), data.t, workerId, this.control);
     this.running.set(jobId, running);
     if (this.cancelled.delete(jobId)) {
       running.cancelled = true;
@@ -313,6 +329,8 @@ export class Server {
             this.notify(stream, jobId, data.p, 'err', JSON.stringify(toWire(decision.error))).catch(this.warn);
           };
     try {
+      if (this.flowOn) await this.gate(running);
+      else running.startedAt = Date.now();
       const value = await this.call(job.name, data, running, onTimeout);
       slot.executed++;
       // Not awaited: it goes down this connection before BullMQ's completion of the job (same connection,
@@ -344,6 +362,38 @@ export class Server {
       // Idle now: publish at once, so that a producer reading usage after its last task sees final figures.
       if (this.running.size === 0) this.beatSoon();
     }
+  }
+
+  /**
+   * Waits until the pool's rate and pause let this attempt start, and records the start in Redis (one script:
+   * no two workers can both take the last room of a window). Sleeps at most 250 ms at a time, so that a
+   * looser rate, a cancellation or a forced close is seen soon.
+   */
+  private async gate(running: JobRun): Promise<void> {
+    for (;;) {
+      if (running.reason !== undefined) return;
+      const [wait, now, active] = await this.cmd.lpRateStart(this.keys.rate, this.keys.starts, this.keys.hold, `${this.id}:${++this.starts}`);
+      if (active === '0') this.flowOn = false;
+      if (Number(wait) <= 0) {
+        running.startedAt = Number(now);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(1, Math.ceil(Number(wait))))));
+    }
+  }
+
+  /** Holds every start of the pool for `ms` (from a handler: `ctx.pool.pauseFor(ms)`). */
+  pauseFor(ms: number): void {
+    const wait = Math.ceil(validateDuration('ctx.pool.pauseFor(ms)', ms));
+    if (wait === 0) return;
+    this.flowOn = true;
+    this.cmd.lpHold(this.keys.hold, wait, this.keys.flow).catch(this.warn);
+  }
+
+  /** Reads whether the pool has a rate or a pause in force (at start, and when a producer changes them). */
+  private async readFlow(): Promise<void> {
+    const [rate, hold] = await Promise.all([this.cmd.exists(this.keys.rate), this.cmd.pttl(this.keys.hold)]);
+    if (rate === 1 || hold > 0) this.flowOn = true;
   }
 
   /**
