@@ -36,6 +36,7 @@ export type { RetryPolicy, Jitter } from './retry.js';
 export { formatUsage } from './usage.js';
 export type { PoolUsage, WorkerUsage, WorkerState, UsageTable, UsageRow, RunningTask, KeyUsage, RateHeadroom, RateWindow } from './usage.js';
 export type { PoolControl } from './engine/slot.js';
+export type { AttemptTrace, AdmissionTrace, RetryTrace } from './engine/tracing.js';
 export {
   LitePoolError,
   PoolClosedError,

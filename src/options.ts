@@ -58,6 +58,8 @@ export interface PoolOptions {
   rate?: RateWindow | readonly RateWindow[];
   /** Per-key limits for tasks with a `key` (`run(fn, { key })`, `setKey()`), on top of the pool's. */
   keys?: KeyOptions;
+  /** The pool's name, carried by its trace messages (`litepool:task`, …) to tell pools apart. */
+  name?: string;
   /**
    * Waiting room per worker: the pool admits up to `workers × queueSize` tasks waiting for a worker, beyond
    * which `addTask()` and `run()` wait for room (backpressure). An integer ≥ 0, or `Infinity`.
@@ -90,6 +92,8 @@ export interface ResolvedPoolOptions {
   detectDeadlocks?: boolean;
   /** Pool-wide rate windows (none when empty or absent). */
   rate?: readonly RateWindow[];
+  /** The pool's name, in trace messages. */
+  name?: string;
   /** Per-key limits, when the pool has keys. */
   keys?: KeyLimits;
   /** The bounds of an adaptive limit (then `workers` is ignored). */
@@ -228,7 +232,7 @@ function resolveWorkers(name: string, value: unknown, allowAdaptive: boolean): {
   return { workers: min, adaptive: { min, max } };
 }
 
-const POOL_OPTION_NAMES = new Set(['workers', 'queueSize', 'onCallbackError', 'detectDeadlocks', 'rate', 'keys']);
+const POOL_OPTION_NAMES = new Set(['workers', 'queueSize', 'onCallbackError', 'detectDeadlocks', 'rate', 'keys', 'name']);
 
 /** Validates the pool's options once, at construction; `allowAdaptive`: `workers` may be adaptive (LitePool). */
 export function resolvePoolOptions(options: PoolOptions | undefined, allowAdaptive = false): ResolvedPoolOptions {
@@ -243,5 +247,6 @@ export function resolvePoolOptions(options: PoolOptions | undefined, allowAdapti
   if (workers.adaptive !== undefined) resolved.adaptive = workers.adaptive;
   if (o.rate !== undefined) resolved.rate = validateRate('options.rate', o.rate);
   if (o.keys !== undefined) resolved.keys = resolveKeys('options.keys', o.keys);
+  if (o.name !== undefined) resolved.name = validateKey('options.name', o.name);
   return resolved;
 }

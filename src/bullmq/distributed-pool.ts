@@ -97,7 +97,7 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
     this.id = this.link.id;
     this.executor = new RemoteExecutor(this.link);
     const engine = new Engine(
-      { workers: 0, queueSize: 0, onCallbackError: o.onCallbackError, onBlocked: () => this.leases.want(), ...(o.keys === undefined ? {} : { keys: o.keys }) },
+      { workers: 0, queueSize: 0, onCallbackError: o.onCallbackError, onBlocked: () => this.leases.want(), name: o.pool, ...(o.keys === undefined ? {} : { keys: o.keys }) },
       this.executor,
       this,
     );
@@ -113,7 +113,7 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
     });
     this.executor.onStart = () => this.leases.want();
     this.executor.onSettled = () => this.leases.settled();
-    this.executor.onRetry = (job, err, attempt) => engine.reportRetry(job.options.onRetry, err, attempt);
+    this.executor.onRetry = (task, job, err, attempt) => engine.reportRetry(task, job.options.onRetry, err, attempt);
     this.hooks = new Hooks(o.onCallbackError, this);
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT).unref();
     // After a reconnect Redis may have lost the registration (restarted without persistence): register again

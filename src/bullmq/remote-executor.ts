@@ -55,7 +55,7 @@ function bullPriority(priority: number): number | undefined {
 /** See the module comment. */
 export class RemoteExecutor implements Executor {
   /** A worker reported a failed attempt that will be retried. */
-  onRetry: (job: RemoteJob, err: Error, attempt: number) => void = () => {};
+  onRetry: (task: Task, job: RemoteJob, err: Error, attempt: number) => void = () => {};
   /** A job started (it may have taken the last free lease). */
   onStart: () => void = () => {};
   /** A job's outcome arrived (its lease is free once the engine has finished the task). */
@@ -193,7 +193,7 @@ export class RemoteExecutor implements Executor {
     } else if (kind === 'retry') {
       const { e, a } = JSON.parse(value) as { e: WireError; a: number };
       (this.runs.get(pending.task) as Runs).attempts++;
-      this.onRetry(pending.job, fromWire(e), a);
+      this.onRetry(pending.task, pending.job, fromWire(e), a);
     }
   }
 

@@ -22,6 +22,7 @@ import { AdaptiveLimit, isOverload } from './adaptive.js';
 import type { Executor } from './executor.js';
 import { KeyTable } from './keys.js';
 import { RateLog, type RateWindow } from './rate-log.js';
+import { admissionChannel, retryChannel, taskChannel, type AdmissionTrace, type AttemptTrace, type RetryTrace } from './tracing.js';
 import { Hooks, poolWarning, releaseStack, thenOf } from './hooks.js';
 import { Nesting } from './nesting.js';
 import { Lane } from './lane.js';
@@ -61,6 +62,24 @@ function backoffOver(engine: Engine, task: Task): void {
   engine.backoffOver(task);
 }
 
+/**
+ * Publishes an attempt's outcome on its trace: `error` when it failed, then `end` for a synchronous return,
+ * or `asyncStart`/`asyncEnd` for a settled promise (as `TracingChannel.traceSync`/`tracePromise` do).
+ */
+function traceReturned(trace: AttemptTrace, ok: boolean, value: unknown, async: boolean): void {
+  if (ok) trace.result = value;
+  else {
+    trace.error = value;
+    taskChannel.error.publish(trace);
+  }
+  if (async) {
+    taskChannel.asyncStart.publish(trace);
+    taskChannel.asyncEnd.publish(trace);
+  } else {
+    taskChannel.end.publish(trace);
+  }
+}
+
 function gateOpened(engine: Engine): void {
   engine.gateOpened();
 }
@@ -89,6 +108,8 @@ export class Engine implements RerunHost, PoolControl {
   readonly queue: Lane<Task>;
   /** Per-key limits, when the pool has them. */
   readonly keys: KeyTable | undefined;
+  /** The pool's name, in trace messages. */
+  readonly name: string | undefined;
   /** Submitters waiting for room, FIFO. */
   readonly adders = new Lane<Task>(new RingQueue<Task>(), 'blocked');
   /** Admitted tasks not yet finished (queued, running, in backoff, or running hooks). */
@@ -160,6 +181,7 @@ export class Engine implements RerunHost, PoolControl {
     this.nesting = new Nesting(this.slots, (message) => poolWarning('LITEPOOL_NESTED_DEADLOCK', message));
     this.lineage = options.detectDeadlocks === true ? new AsyncLocalStorage<Task>() : undefined;
     this.onBlocked = options.onBlocked;
+    this.name = options.name;
   }
 
   /** Links `task` to the task that submitted it, when the submitter is a running task of this engine. */
@@ -276,6 +298,7 @@ export class Engine implements RerunHost, PoolControl {
     spec.tracker?.taskAdmitted();
     if (spec.signal !== undefined && !spec.managed && task.extra?.watched !== true) this.listen(task);
     task.state = 'queued';
+    if (taskChannel.start.hasSubscribers) task.more().queuedAt = performance.now();
     if (this.keys !== undefined) {
       const key = keyOf(task);
       if (key !== undefined && !this.keys.enter(task, key)) {
@@ -300,6 +323,7 @@ export class Engine implements RerunHost, PoolControl {
   private block(task: Task): void {
     this.active = true;
     task.state = 'blocked';
+    if (admissionChannel.hasSubscribers) task.more().blockedAt = performance.now();
     this.adders.push(task);
     if (task.extra?.parent !== undefined) this.nesting.waits(task);
     const spec = task.spec;
@@ -338,6 +362,7 @@ export class Engine implements RerunHost, PoolControl {
    */
   private settleRefused(task: Task, err: Error): void {
     if (task.extra?.waiting === true) this.nesting.leaves(task);
+    if (task.extra !== undefined && task.extra.blockedAt !== 0) this.traceAdmission(task, err);
     const resolve = task.resolve;
     task.resolve = undefined;
     const extra = task.extra;
@@ -477,7 +502,18 @@ export class Engine implements RerunHost, PoolControl {
       extra.admitResolve = extra.admitReject = undefined;
     }
     this.admit(task, true);
+    if (extra !== undefined && extra.blockedAt !== 0) this.traceAdmission(task, undefined);
     resolve?.();
+  }
+
+  /** Publishes how a submitter that waited for room left the wait: admitted, or refused with `error`. */
+  private traceAdmission(task: Task, error: Error | undefined): void {
+    const extra = task.extra as TaskExtra;
+    const waitedMs = performance.now() - extra.blockedAt;
+    extra.blockedAt = 0;
+    if (!admissionChannel.hasSubscribers) return;
+    const trace: AdmissionTrace = { taskId: String(task.id), pool: this.name, key: keyOf(task), waitedMs, admitted: error === undefined, ...(error === undefined ? {} : { error }) };
+    admissionChannel.publish(trace);
   }
 
   /**
@@ -660,27 +696,49 @@ export class Engine implements RerunHost, PoolControl {
     slot.attempt = attempt;
     const timeout = task.spec.timeout;
     if (timeout > 0) attempt.timer = setTimeout(attemptTimedOut, timeout, this, attempt);
+    const trace = taskChannel.start.hasSubscribers ? this.traceOf(task, attempt, rerun !== undefined) : undefined;
     let result: unknown;
     let then: ReturnType<typeof thenOf>;
     const outer = this.calling;
     this.calling = task;
     try {
-      result = this.lineage === undefined ? this.executor.execute(task, attempt) : this.lineage.run(task, execute, this.executor, task, attempt);
+      if (trace !== undefined) result = taskChannel.start.runStores(trace, this.invoke, this, task, attempt);
+      else result = this.lineage === undefined ? this.executor.execute(task, attempt) : this.lineage.run(task, execute, this.executor, task, attempt);
       then = thenOf(result);
     } catch (err) {
       this.calling = outer;
+      if (trace !== undefined) traceReturned(trace, false, err, false);
       this.attemptReturned(attempt, false, err);
       return;
     }
     this.calling = outer;
     if (then === undefined) {
+      if (trace !== undefined) traceReturned(trace, true, result, false);
       this.attemptReturned(attempt, true, result);
-    } else if (result instanceof Promise) {
+      return;
+    }
+    if (trace !== undefined) {
+      attempt.trace = trace;
+      taskChannel.end.publish(trace);
+    }
+    if (result instanceof Promise) {
       result.then(slot.onFulfilled, slot.onRejected);
     } else {
       // A foreign thenable may call back twice or throw: a native promise keeps the first outcome.
       new Promise((resolve, reject) => then.call(result, resolve, reject)).then(slot.onFulfilled, slot.onRejected);
     }
+  }
+
+  /** Calls the executor (in the task's lineage when deadlocks are tracked), inside the trace's stores. */
+  private invoke(task: Task, attempt: Attempt): unknown {
+    return this.lineage === undefined ? this.executor.execute(task, attempt) : this.lineage.run(task, execute, this.executor, task, attempt);
+  }
+
+  /** The trace message of an attempt about to start (only built with a subscriber). */
+  private traceOf(task: Task, attempt: Attempt, rerun: boolean): AttemptTrace {
+    const queuedAt = task.extra === undefined ? 0 : task.extra.queuedAt;
+    const waitMs = rerun || queuedAt === 0 ? 0 : Math.max(0, attempt.startedAt - queuedAt);
+    return { taskId: String(task.id), attempt: attempt.attempt, pool: this.name, key: keyOf(task), workerId: attempt.slot.id, waitMs };
   }
 
   /** An attempt's function returned (or its promise settled). */
@@ -719,6 +777,10 @@ export class Engine implements RerunHost, PoolControl {
   private attemptSettled(attempt: Attempt, ok: boolean, value: unknown): void {
     const task = attempt.task;
     const slot = attempt.slot;
+    if (attempt.trace !== undefined) {
+      traceReturned(attempt.trace, ok, value, true);
+      attempt.trace = undefined;
+    }
     slot.executed++;
     if (!ok) {
       slot.failed++;
@@ -781,7 +843,9 @@ export class Engine implements RerunHost, PoolControl {
     this.leaveSlot(task);
     task.state = 'backoff';
     this.backoff.add(task);
-    extra.timer = setTimeout(backoffOver, backoffDelay(policy, extra.policyRetries), this, task);
+    const delay = backoffDelay(policy, extra.policyRetries);
+    if (retryChannel.hasSubscribers) this.traceRetry(task, task.attempts, err, delay);
+    extra.timer = setTimeout(backoffOver, delay, this, task);
     this.dispatch();
   }
 
@@ -791,6 +855,7 @@ export class Engine implements RerunHost, PoolControl {
     this.backoff.delete(task);
     // Admitted already, so it needs no room.
     task.state = 'queued';
+    if (taskChannel.start.hasSubscribers) task.more().queuedAt = performance.now();
     const key = this.keys === undefined ? undefined : keyOf(task);
     if (key === undefined || (this.keys as KeyTable).enter(task, key)) this.queue.unshift(task);
     this.dispatch();
@@ -804,9 +869,14 @@ export class Engine implements RerunHost, PoolControl {
     task.state = 'failing';
   }
 
+  private traceRetry(task: Task, attempt: number, error: Error, delayMs: number): void {
+    retryChannel.publish({ taskId: String(task.id), pool: this.name, key: keyOf(task), attempt, error, delayMs } satisfies RetryTrace);
+  }
+
   /** A retry that ran outside the engine (a remote queue's attempt): counted, its hook called, the event emitted. */
-  reportRetry(onRetry: ((err: Error, attempt: number) => void) | undefined, err: Error, attempt: number): void {
+  reportRetry(task: Task, onRetry: ((err: Error, attempt: number) => void) | undefined, err: Error, attempt: number): void {
     this.retried++;
+    if (retryChannel.hasSubscribers) this.traceRetry(task, attempt, err, 0);
     if (onRetry !== undefined) this.hooks.call('onRetry', onRetry, undefined, 2, err, attempt);
     if (this.events.listenerCount('retry') > 0) this.events.emit('retry', err, attempt);
   }
@@ -840,6 +910,7 @@ export class Engine implements RerunHost, PoolControl {
         break;
       }
       this.retried++;
+      if (retryChannel.hasSubscribers) this.traceRetry(task, task.attempts, last as Error, 0);
       const at = this.gated || this.keys !== undefined ? this.rerunStarted(task) : performance.now();
       const [ok, value] = await new Promise<[boolean, unknown]>((resolve) => this.runAttempt(task, slot as Slot<Attempt>, (o, v) => resolve([o, v]), at));
       if (ok) {

@@ -8,6 +8,7 @@ import { AsyncResource } from 'node:async_hooks';
 import type { ResolvedRetry } from '../retry.js';
 import type { TaskContext } from '../task-context.js';
 import type { PoolControl, Slot } from './slot.js';
+import type { AttemptTrace } from './tracing.js';
 
 export type { PoolControl } from './slot.js';
 
@@ -142,6 +143,10 @@ export class TaskExtra {
   /** Children of this task waiting for a slot. */
   waitingChildren = 0;
   policyRetries = 0;
+  /** With a trace subscriber: when the task last joined the queue (admitted, or back from a backoff). */
+  queuedAt = 0;
+  /** With an admission subscriber: when it started to wait for room (0: it is not waiting). */
+  blockedAt = 0;
 }
 
 /** The key whose limits apply to `task`, if any. */
@@ -210,6 +215,8 @@ export class Attempt implements TaskContext {
   timer: NodeJS.Timeout | undefined = undefined;
   /** Set for a rerun attempt: receives the outcome instead of the main path. */
   rerun: RerunSink | undefined;
+  /** The trace message of an attempt whose promise is pending, while `litepool:task` has subscribers. */
+  trace: AttemptTrace | undefined = undefined;
   private controller: AbortController | undefined = undefined;
   private reason: Error | undefined = undefined;
   private hook: ((reason: Error) => void) | undefined = undefined;

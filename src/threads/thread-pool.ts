@@ -59,6 +59,8 @@ export interface ThreadPoolOptions {
   rate?: RateWindow | readonly RateWindow[];
   /** As `LitePool`'s `keys`: per-key limits for tasks with a `key`. */
   keys?: KeyOptions;
+  /** As `LitePool`'s `name`: carried by trace messages. */
+  name?: string;
   /** The clock the scaler reads (tests inject one). */
   clock?: Clock;
 }
@@ -80,7 +82,7 @@ export interface ThreadTaskOptions {
   transfer?: readonly TransferItem[];
 }
 
-const OPTION_NAMES = new Set(['minThreads', 'maxThreads', 'tasksPerThread', 'idleTimeout', 'queueSize', 'resourceLimits', 'preload', 'scaling', 'onCallbackError', 'clock', 'rate', 'keys']);
+const OPTION_NAMES = new Set(['minThreads', 'maxThreads', 'tasksPerThread', 'idleTimeout', 'queueSize', 'resourceLimits', 'preload', 'scaling', 'onCallbackError', 'clock', 'rate', 'keys', 'name']);
 
 function resolveScaling(s: ScalingOptions | undefined): ResolvedScaling {
   const o = s ?? {};
@@ -151,6 +153,7 @@ export class ThreadPool extends TaskPool {
         ...(options.onCallbackError === undefined ? {} : { onCallbackError: options.onCallbackError }),
         ...(options.rate === undefined ? {} : { rate: options.rate }),
         ...(options.keys === undefined ? {} : { keys: options.keys }),
+        ...(options.name === undefined ? {} : { name: options.name }),
       },
       executor,
     );
