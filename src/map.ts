@@ -112,6 +112,7 @@ abstract class Batch<T, R> {
     spec.retry = o.retry;
     spec.priority = o.priority;
     spec.key = o.key;
+    spec.onProgress = o.onProgress;
     // The batch's own signal: retries of a cancelled member stop, and a late submit is refused.
     spec.signal = this.controller.signal;
     spec.managed = true;

@@ -10,7 +10,7 @@ import type { RateWindow } from './engine/rate-log.js';
 import * as messages from './messages.js';
 
 /** Where a callback error came from. */
-export type CallbackName = 'onSuccess' | 'onError' | 'onComplete' | 'onAddTimeout' | 'errReload.after' | 'onRetry' | 'retryIf' | 'autoDone';
+export type CallbackName = 'onSuccess' | 'onError' | 'onComplete' | 'onAddTimeout' | 'errReload.after' | 'onRetry' | 'retryIf' | 'autoDone' | 'onProgress';
 
 /** What the pool knows about a callback that threw or rejected. */
 export interface CallbackErrorInfo {

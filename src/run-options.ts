@@ -2,7 +2,7 @@
  * Per-task options shared by `run()`, `map()` and the fluent `TaskOptions` setters: one type, one validator.
  * @module
  */
-import { validateKey, validateLimit, validateOptions, validatePriority, validateSignal } from './options.js';
+import { validateFunction, validateKey, validateLimit, validateOptions, validatePriority, validateSignal } from './options.js';
 import { resolveRetry, type ResolvedRetry, type RetryPolicy } from './retry.js';
 
 /** Options of one task. */
@@ -27,6 +27,8 @@ export interface RunOptions {
    * without `keys` refuses it.
    */
   key?: string;
+  /** Receives what the task reports with `ctx.progress(value)`, in order, before it settles. */
+  onProgress?: (value: unknown) => void;
 }
 
 /** Validated per-task options. */
@@ -36,14 +38,15 @@ export interface ResolvedRunOptions {
   retry: ResolvedRetry | undefined;
   priority: number;
   key: string | undefined;
+  onProgress: ((value: unknown) => void) | undefined;
 }
 
-const RUN_KEYS = new Set(['timeout', 'signal', 'retry', 'priority', 'key']);
+const RUN_KEYS = new Set(['timeout', 'signal', 'retry', 'priority', 'key', 'onProgress']);
 
 
 /** Validates per-task options once; `name` prefixes the messages (`run(options)`, `map(options)`). */
 export function resolveRunOptions(name: string, options: RunOptions | undefined, extraKeys?: ReadonlySet<string>): ResolvedRunOptions {
-  const out: ResolvedRunOptions = { timeout: 0, signal: undefined, retry: undefined, priority: 0, key: undefined };
+  const out: ResolvedRunOptions = { timeout: 0, signal: undefined, retry: undefined, priority: 0, key: undefined, onProgress: undefined };
   if (options === undefined) return out;
   validateOptions(name, options, RUN_KEYS, 'a task option', extraKeys);
   if (options.timeout !== undefined) out.timeout = validateLimit(`${name}.timeout`, options.timeout);
@@ -51,5 +54,6 @@ export function resolveRunOptions(name: string, options: RunOptions | undefined,
   if (options.retry !== undefined) out.retry = resolveRetry(`${name}.retry`, options.retry);
   if (options.priority !== undefined) out.priority = validatePriority(`${name}.priority`, options.priority);
   if (options.key !== undefined) out.key = validateKey(`${name}.key`, options.key);
+  if (options.onProgress !== undefined) out.onProgress = validateFunction(`${name}.onProgress`, options.onProgress);
   return out;
 }

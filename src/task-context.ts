@@ -21,4 +21,9 @@ export interface TaskContext {
    * `Retry-After`), running ones go on.
    */
   readonly pool: PoolControl;
+  /**
+   * Reports progress (any value: a fraction, a count, an object) to the task's `onProgress`, in order and
+   * before the task settles; a report after the attempt has ended is dropped.
+   */
+  progress(value: unknown): void;
 }

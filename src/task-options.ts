@@ -191,6 +191,11 @@ export class TaskOptions<T = unknown, G = unknown> {
     return this.set('priority', validatePriority('setPriority(priority)', priority));
   }
 
+  /** Receives what the task reports with `ctx.progress(value)`, in order, before it settles. */
+  setOnProgress(fn: (value: unknown) => void): this {
+    return this.set('onProgress', validateFunction('setOnProgress(fn)', fn));
+  }
+
   /** The task's key: the pool's per-key limits (`keys` option) apply to it (see `RunOptions.key`). */
   setKey(key: string): this {
     return this.set('key', validateKey('setKey(key)', key));

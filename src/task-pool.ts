@@ -285,6 +285,7 @@ function taskOfRun(fn: unknown, options: RunOptions | undefined): Task {
   spec.retry = o.retry;
   spec.priority = o.priority;
   spec.key = o.key;
+  spec.onProgress = o.onProgress;
   spec.shared = true;
   return new Task(fn as TaskFn, spec);
 }

@@ -289,13 +289,13 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    return mapArray(this.engine, input, fn, { signal, key: options?.key, settle: options?.settle, waitForRunning: options?.waitForRunning });
+    return mapArray(this.engine, input, fn, { signal, key: options?.key, onProgress: options?.onProgress, settle: options?.settle, waitForRunning: options?.waitForRunning });
   }
 
   /** Streams the results of handler `handler` over `input`, in input order or as they complete. */
   mapIterable<R = unknown>(input: Iterable<unknown> | AsyncIterable<unknown>, handler: string, options?: RemoteMapIterableOptions): AsyncIterable<R> {
     const { fn, signal } = this.mapper<R>('mapIterable()', handler, options, ITERABLE_KEYS);
-    return mapStream(this.engine, input, fn, { signal, key: options?.key, ordered: options?.ordered }, this.capacity);
+    return mapStream(this.engine, input, fn, { signal, key: options?.key, onProgress: options?.onProgress, ordered: options?.ordered }, this.capacity);
   }
 
   /** Resolves when this producer has no task admitted or waiting for room. */
@@ -363,10 +363,11 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
   private taskOfRun(where: string, handler: unknown, input: unknown, options: RemoteRunOptions | undefined): Task {
     validateHandler(`${where} handler`, handler);
     checkJson(where, input);
-    const { job, signal, key } = resolveRemoteRun(`${where} options`, options);
+    const { job, signal, key, onProgress } = resolveRemoteRun(`${where} options`, options);
     const spec = emptySpec();
     spec.signal = signal;
     spec.key = key;
+    spec.onProgress = onProgress;
     spec.thisArg = new RemoteJob(handler as string, input, job);
     spec.shared = true;
     return new Task(jobOfThis as TaskFn, spec);

@@ -73,10 +73,12 @@ export interface RemoteRunOptions {
   priority?: number;
   /** The task's key: this producer's per-key limits (`keys` option) apply to it. */
   key?: string;
+  /** Receives what the handler reports with `ctx.progress(value)`, in order, before the task settles. */
+  onProgress?: (value: unknown) => void;
 }
 
 const POOL_KEYS = new Set(['pool', 'connection', 'workers', 'queueSize', 'prefix', 'onCallbackError', 'rate', 'keys']);
-const RUN_KEYS = new Set(['timeout', 'signal', 'retry', 'priority', 'key']);
+const RUN_KEYS = new Set(['timeout', 'signal', 'retry', 'priority', 'key', 'onProgress']);
 
 /** Throws unless `value` is a usable pool name or prefix. */
 export function validateName(where: string, value: unknown): string {
@@ -106,15 +108,20 @@ export function jobOptions(timeout: number, retry: ResolvedRemoteRetry | undefin
 }
 
 /** Validates one remote task's options; `extra`: further keys the caller reads itself (`settle`, `ordered`). */
-export function resolveRemoteRun(where: string, options: RemoteRunOptions | undefined, extra?: ReadonlySet<string>): { job: JobOptions; signal: AbortSignal | undefined; key: string | undefined } {
-  if (options === undefined) return { job: jobOptions(0, undefined, 0), signal: undefined, key: undefined };
+export function resolveRemoteRun(
+  where: string,
+  options: RemoteRunOptions | undefined,
+  extra?: ReadonlySet<string>,
+): { job: JobOptions; signal: AbortSignal | undefined; key: string | undefined; onProgress: ((value: unknown) => void) | undefined } {
+  if (options === undefined) return { job: jobOptions(0, undefined, 0), signal: undefined, key: undefined, onProgress: undefined };
   validateOptions(where, options, RUN_KEYS, 'a task option', extra);
   const timeout = options.timeout === undefined ? 0 : validateLimit(`${where}.timeout`, options.timeout);
   const priority = options.priority === undefined ? 0 : validatePriority(`${where}.priority`, options.priority);
   const signal = options.signal === undefined ? undefined : validateSignal(`${where}.signal`, options.signal);
   const retry = options.retry === undefined ? undefined : resolveRemoteRetry(`${where}.retry`, options.retry);
   const key = options.key === undefined ? undefined : validateKey(`${where}.key`, options.key);
-  return { job: jobOptions(timeout, retry, priority), signal, key };
+  const onProgress = options.onProgress === undefined ? undefined : validateFunction(`${where}.onProgress`, options.onProgress);
+  return { job: jobOptions(timeout, retry, priority), signal, key, onProgress };
 }
 
 /** Throws unless `value` names a handler. */

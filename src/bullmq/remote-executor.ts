@@ -173,7 +173,7 @@ export class RemoteExecutor implements Executor {
     this.reading = false;
   }
 
-  /** One outcome: `t` job id, `k` kind (`ok`, `err`, `retry`), `v` its JSON. */
+  /** One outcome: `t` job id, `k` kind (`ok`, `err`, `retry`, `progress`), `v` its JSON. */
   private received(fields: string[]): void {
     let jobId = '';
     let kind = '';
@@ -190,6 +190,8 @@ export class RemoteExecutor implements Executor {
       this.settle(jobId, true, JSON.parse(value) as unknown);
     } else if (kind === 'err') {
       this.settle(jobId, false, fromWire(JSON.parse(value) as WireError));
+    } else if (kind === 'progress') {
+      pending.task.attempt?.progress(JSON.parse(value) as unknown);
     } else if (kind === 'retry') {
       const { e, a } = JSON.parse(value) as { e: WireError; a: number };
       (this.runs.get(pending.task) as Runs).attempts++;

@@ -42,6 +42,11 @@ export interface RemoteContext {
   readonly startedAt: number;
   /** The pool, as far as a handler may steer it: `ctx.pool.pauseFor(ms)` holds every start on every worker (HTTP 429). */
   readonly pool: { pauseFor(ms: number): void };
+  /**
+   * Reports progress (a JSON value) to the task's `onProgress` on the producer, in order, before the task
+   * settles there.
+   */
+  progress(value: unknown): void;
 }
 
 /**
@@ -126,6 +131,8 @@ class JobRun implements RemoteContext {
   /** Why it was stopped, once it was. */
   reason: Error | undefined = undefined;
   startedAt = 0;
+  /** Sends a progress report to the producer (set by the worker for this job). */
+  report: (json: string) => void = () => {};
   private controller: AbortController | undefined = undefined;
 
   constructor(
@@ -141,6 +148,11 @@ class JobRun implements RemoteContext {
       if (this.reason !== undefined) this.controller.abort(this.reason);
     }
     return this.controller.signal;
+  }
+
+  progress(value: unknown): void {
+    checkJson('ctx.progress(value)', value === undefined ? null : value, 'value');
+    this.report(JSON.stringify(value === undefined ? null : value));
   }
 
   /** Stops the handler (once): its signal aborts with `reason`. */
@@ -309,6 +321,7 @@ export class Server {
     const attempt = job.attemptsMade + Math.max(0, stalls - 1) + 1;
     const workerId = `${this.id}:${slotId}`;
     const running = new JobRun(job.attemptsMade + stalls + 1 + (data.b ?? 0), data.t, workerId, this.control);
+    running.report = (json) => this.notify(stream, jobId, data.p, 'progress', json).catch(this.warn);
     this.running.set(jobId, running);
     if (this.cancelled.delete(jobId)) {
       running.cancelled = true;

@@ -27,9 +27,9 @@ import { Hooks, poolWarning, releaseStack, thenOf } from './hooks.js';
 import { Nesting } from './nesting.js';
 import { Lane } from './lane.js';
 import { Signals } from './signals.js';
-import type { Slot } from './slot.js';
+import type { Slot, SlotOwner } from './slot.js';
 import { Slots } from './slots.js';
-import { Attempt, Failure, Rejection, keyOf, type AfterRerun, type PoolControl, type RerunHost, type Task, type TaskExtra, type TaskSpec, type Tracker } from './task.js';
+import { Attempt, Failure, Rejection, keyOf, type AfterRerun, type RerunHost, type Task, type TaskExtra, type TaskSpec, type Tracker } from './task.js';
 
 /**
  * The engine's lifecycle, one field: `open`; `closing` (no admission; admitted tasks finish); `forcing`
@@ -96,7 +96,7 @@ function abortError(reason: unknown, message: string): AbortError {
 }
 
 /** See the module comment. */
-export class Engine implements RerunHost, PoolControl {
+export class Engine implements RerunHost, SlotOwner {
   state: EngineState = 'open';
   paused = false;
   readonly queueSize: number;
@@ -600,6 +600,14 @@ export class Engine implements RerunHost, PoolControl {
     if (this.gateTimer !== undefined) clearTimeout(this.gateTimer);
     this.gateTimer = undefined;
     this.dispatch();
+  }
+
+  /** A task reported progress: its `onProgress` hears of it while the attempt has not settled. */
+  progressed(attempt: unknown, value: unknown): void {
+    const a = attempt as Attempt;
+    const fn = a.task.spec.onProgress;
+    if (fn === undefined || a.settled) return;
+    void this.hooks.call('onProgress', fn, undefined, 1, value);
   }
 
   /** Starts no attempt for `ms` from now (a later end than one already in force wins). */

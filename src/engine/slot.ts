@@ -13,6 +13,12 @@ export interface PoolControl {
   pauseFor(ms: number): void;
 }
 
+/** What a slot's attempts report to their engine besides their outcome. */
+export interface SlotOwner extends PoolControl {
+  /** A task reported progress (`ctx.progress(value)`) from the attempt running on `slot`. */
+  progressed(attempt: unknown, value: unknown): void;
+}
+
 /** What a slot is doing; `retired` slots were removed by a resize and keep their figures. */
 export type SlotState = 'idle' | 'busy' | 'retired';
 
@@ -45,12 +51,12 @@ export class Slot<A> {
   readonly onFulfilled: (value: unknown) => void;
   readonly onRejected: (reason: unknown) => void;
 
-  /** The pool the slot belongs to, as a task may use it (`ctx.pool`). */
-  readonly pool: PoolControl;
+  /** The engine the slot belongs to (a task sees it as `ctx.pool`, a {@link PoolControl}). */
+  readonly owner: SlotOwner;
 
-  constructor(id: number, sink: AttemptSink<A>, pool: PoolControl) {
+  constructor(id: number, sink: AttemptSink<A>, owner: SlotOwner) {
     this.id = id;
-    this.pool = pool;
+    this.owner = owner;
     this.onFulfilled = (value) => sink(this.attempt as A, true, value);
     this.onRejected = (reason) => sink(this.attempt as A, false, reason);
   }

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { RingQueue } from '../internal/ring-queue.js';
 import type { WorkerUsage } from '../usage.js';
-import { Slot, type AttemptSink, type PoolControl } from './slot.js';
+import { Slot, type AttemptSink, type SlotOwner } from './slot.js';
 
 /** Slots made up front; a larger count (as `limit(Infinity)`'s) makes the rest when first needed. */
 const EAGER_SLOTS = 1024;
@@ -20,15 +20,15 @@ export class Slots<A> {
   readonly list: Slot<A>[] = [];
   private readonly idle = new RingQueue<Slot<A>>();
   private readonly sink: AttemptSink<A>;
-  private readonly pool: PoolControl;
+  private readonly owner: SlotOwner;
   /** The time of the last release, usable until the end of the engine's dispatch pass (`endPass`). */
   private clockAt = 0;
   private clockValid = false;
 
-  constructor(count: number, sink: AttemptSink<A>, pool: PoolControl) {
+  constructor(count: number, sink: AttemptSink<A>, owner: SlotOwner) {
     this.count = count;
     this.sink = sink;
-    this.pool = pool;
+    this.owner = owner;
     while (this.list.length < Math.min(count, EAGER_SLOTS)) this.idle.push(this.make());
   }
 
@@ -111,7 +111,7 @@ export class Slots<A> {
   }
 
   private make(): Slot<A> {
-    const slot = new Slot<A>(this.list.length, this.sink, this.pool);
+    const slot = new Slot<A>(this.list.length, this.sink, this.owner);
     this.list.push(slot);
     return slot;
   }

@@ -50,6 +50,8 @@ export interface TaskSpec {
   onComplete: (() => unknown) | undefined;
   onCompleteThis: unknown;
   onAddTimeout: (() => unknown) | undefined;
+  /** Receives what the task reports with `ctx.progress(value)`. */
+  onProgress: ((value: unknown) => unknown) | undefined;
   /** Mark the tracker done once for this task: on success, or on a final failure no handler owns. */
   markDone: boolean;
   addTimeout: number;
@@ -81,6 +83,7 @@ export function emptySpec(): TaskSpec {
     onComplete: undefined,
     onCompleteThis: undefined,
     onAddTimeout: undefined,
+    onProgress: undefined,
     markDone: false,
     addTimeout: 0,
     timeout: 0,
@@ -233,7 +236,12 @@ export class Attempt implements TaskContext {
   }
 
   get pool(): PoolControl {
-    return this.slot.pool;
+    return this.slot.owner;
+  }
+
+  /** Reports progress to the task's `onProgress` (in order, and only until the attempt has settled). */
+  progress(value: unknown): void {
+    this.slot.owner.progressed(this, value);
   }
 
   get taskId(): string {

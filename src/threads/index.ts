@@ -7,7 +7,7 @@
  * @module litepool/threads
  */
 export { ThreadPool } from './thread-pool.js';
-export type { ThreadPoolOptions, ThreadTaskOptions } from './thread-pool.js';
+export type { ThreadPoolOptions, ThreadTaskOptions, ThreadTaskContext } from './thread-pool.js';
 export type { TransferItem } from './transfer.js';
 export type { ThreadUsage, Clock } from './thread-executor.js';
 export type { ScalingOptions } from './scaling.js';

@@ -1,7 +1,8 @@
 /**
  * The code each thread runs, as a string evaluated by `new Worker(code, { eval: true })`: no file to locate
  * next to the ESM or the CommonJS build. It loads task modules with `import()`, runs the named export on the
- * input, and posts the result or the error back. A module that fails to import fails the tasks that need it,
+ * input and a context (`taskId`, `attempt`, `signal`, `progress`), and posts progress, then the result or
+ * the error back. A module that fails to import fails the tasks that need it,
  * not the thread, so a broken module cannot cause a respawn storm. It uses only `import()`, so that it runs
  * whether the thread evaluates it as a script or as a module (the parent's `--input-type=module` is inherited).
  * @internal
@@ -48,13 +49,16 @@ function send(message, transfer) {
     parentPort.postMessage({ id: message.id, ok: false, error: e, name: e.name });
   }
 }
+// Work on a thread is stopped by ending the thread, so a task's signal never aborts here.
+const never = new AbortController().signal;
 parentPort.on('message', async (task) => {
   const id = task.id;
   try {
     const mod = await load(task.module);
     const fn = mod[task.name];
     if (typeof fn !== 'function') throw new TypeError(task.module + ' has no exported function ' + JSON.stringify(task.name));
-    const value = await fn(task.input);
+    const ctx = { taskId: task.taskId, attempt: task.attempt, signal: never, progress: (value) => send({ id, progress: true, value }) };
+    const value = await fn(task.input, ctx);
     send({ id, ok: true, value });
   } catch (error) {
     let thrown = error;

@@ -79,10 +79,14 @@ interface Pending {
   reject: (err: unknown) => void;
   stop: StopSource;
   onAbort: ((reason?: unknown) => void) | undefined;
+  /** The attempt's context, which hears the task's progress reports. */
+  ctx: TaskContext | undefined;
 }
 
 interface Reply {
   id: number;
+  /** A progress report (`ctx.progress(value)` on the thread), not the outcome. */
+  progress?: boolean;
   ok: boolean;
   value?: unknown;
   error?: unknown;
@@ -162,11 +166,11 @@ export class ThreadExecutor implements Executor {
     const thread = this.pick();
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
-      const pending: Pending = { resolve, reject, stop, onAbort: undefined };
+      const pending: Pending = { resolve, reject, stop, onAbort: undefined, ctx };
       if (thread.inFlight.size === 0) this.becameBusy(thread);
       thread.inFlight.set(id, pending);
       try {
-        thread.worker.postMessage({ id, module, name, input }, transfer as TransferListItem[]);
+        thread.worker.postMessage({ id, module, name, input, taskId: ctx?.taskId ?? '', attempt: ctx?.attempt ?? 1 }, transfer as TransferListItem[]);
       } catch (err) {
         this.settle(thread, id);
         reject(new TypeError(threadMessages.inputNotSent((err as Error).message), { cause: err }));
@@ -304,6 +308,10 @@ export class ThreadExecutor implements Executor {
   }
 
   private reply(thread: Thread, reply: Reply): void {
+    if (reply.progress === true) {
+      thread.inFlight.get(reply.id)?.ctx?.progress(reply.value);
+      return;
+    }
     const pending = this.settle(thread, reply.id);
     if (pending === undefined) return;
     thread.executed++;

@@ -65,6 +65,21 @@ export interface ThreadPoolOptions {
   clock?: Clock;
 }
 
+/**
+ * The second argument of a task function on a thread: `(input, ctx)`. Work on a thread is stopped by ending
+ * the thread (a timeout, an abort, a forced close), so `signal` never aborts there.
+ */
+export interface ThreadTaskContext {
+  /** The task's id, as `ctx.taskId` in the pool. */
+  readonly taskId: string;
+  /** Which attempt this is, from 1. */
+  readonly attempt: number;
+  /** Never aborts on a thread (see above); there for code shared with in-process tasks. */
+  readonly signal: AbortSignal;
+  /** Reports progress to the task's `onProgress` in the pool (a structured-clonable value), in order. */
+  progress(value: unknown): void;
+}
+
 /** Options of one thread task. */
 export interface ThreadTaskOptions {
   /**

@@ -93,7 +93,7 @@ test('an attempt whose transfer list holds a detached buffer fails with a TypeEr
     // Called directly with a context the pool did not make, it cannot know about retries: the same check holds.
     const j = input(0);
     const direct = tp.task(tasks, 'sumBytesAfterFailures', j, { transfer: [j.data] });
-    const ctx = { signal: new AbortController().signal, attempt: 2, workerId: 0, taskId: 'x', pool: { pauseFor: () => {} } };
+    const ctx = { signal: new AbortController().signal, attempt: 2, workerId: 0, taskId: 'x', pool: { pauseFor: () => {} }, progress: () => {} };
     assert.deepEqual(await direct(ctx), j.expected);
     await assert.rejects(direct(ctx), { name: 'TypeError', message: /^options\.transfer\[0\] is a detached ArrayBuffer at attempt 2:/ });
     assert.equal(Atomics.load(i.counter, 0) + Atomics.load(j.counter, 0), 2, 'the refused attempts never reached a thread');
