@@ -1,7 +1,8 @@
 /**
  * Hashing on all cores with litepool's ThreadPool: files named on the command line, or generated buffers.
- * Each task moves its buffer to a thread (transfer list, no copy), with a live progress line, a timeout per
- * task, and the per-thread usage at the end.
+ * Each task moves its buffer to a thread (transfer list, no copy), reports its progress from the thread
+ * (`ctx.progress`: a bar per file in flight on a terminal), with a live progress line, a timeout per task,
+ * and the per-thread usage at the end.
  *
  * Without files it then measures when threads pay off: the same batches on the main thread and on a
  * ThreadPool (tasksPerThread 1 and 4; "cold": a new pool's first batch, "warm": its later ones), as a table.
@@ -22,7 +23,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ThreadPool } from '../src/threads/index.js';
 import { sha256 } from './hash-task.js';
-import { Progress } from './progress.js';
+import { FileBars, Progress } from './progress.js';
 
 // The task module next to this file, with this file's extension (.ts under tsx, .mjs once bundled).
 const hashTask = new URL(`./hash-task${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
@@ -54,6 +55,8 @@ const starting = performance.now();
 await Promise.all(Array.from({ length: threads }, () => tp.runTask(hashTask, 'sha256', { data: new ArrayBuffer(16), rounds: 1 })));
 const startupMs = performance.now() - starting;
 const progress = new Progress(inputs.length);
+const bars = new FileBars();
+progress.extra = () => bars.text();
 let done = 0;
 let failed = 0;
 const started = performance.now();
@@ -62,7 +65,8 @@ const digests = await tp.map(
   async (input, _i, ctx) => {
     const data = await input.load();
     try {
-      const digest = await tp.task<string>(hashTask, 'sha256', { data, rounds }, { transfer: [data] })(ctx);
+      const digest = await tp.task<string>(hashTask, 'sha256', { data, rounds, label: input.name }, { transfer: [data] })(ctx);
+      bars.remove(input.name);
       done++;
       return `${digest.slice(0, 16)}…  ${input.name}`;
     } catch (err) {
@@ -72,7 +76,15 @@ const digests = await tp.map(
       progress.update(done, failed, 0);
     }
   },
-  { timeout: 60_000 },
+  // Each thread reports how far its file is: a bar per file in flight (on a terminal).
+  {
+    timeout: 60_000,
+    onProgress: (p) => {
+      const { label, done } = p as { label: string; done: number };
+      bars.set(label, done);
+      progress.redraw();
+    },
+  },
 );
 const elapsed = performance.now() - started;
 progress.finish(done, failed, 0);
