@@ -30,3 +30,14 @@ test('examples/hash-files.ts: every buffer hashed on the thread pool, with per-t
   assert.match(out, /^thread\s+in flight\s+executed\s+failed\s+busy ms$/m);
   assert.match(out, /speed-up \d+\.\d+×/);
 });
+
+test('examples/inside.ts: what runs now, keys, rate headroom, a trace line per attempt and the usage table', async () => {
+  const out = await example('inside');
+  assert.match(out, /^What runs now \(lp\.tasks\(\)\):$/m);
+  const rows = (out.match(/^ {2}task +\d+ {2}attempt \d {2}example\.\w+ {2}on worker \d$/gm) ?? []).length;
+  assert.ok(rows >= 1 && rows <= 4, `${rows} tasks listed, at most one per worker`);
+  assert.match(out, /^Keys in use: (example\.\w+ [0-2] running, \d+ waiting(; )?)+$/m);
+  assert.equal((out.match(/ attempt \d {2}example\.\w+ +waited +\d+ ms {2}(ok|error 503)$/gm) ?? []).length, 13, 'twelve tasks, one retried');
+  assert.match(out, /retry after attempt 1 \(503\), in 20 ms/);
+  assert.match(out, /tasks completed 12, failed 0, retried 1, rejected 0$/m);
+});

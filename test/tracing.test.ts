@@ -201,3 +201,21 @@ test('litepool:task on a ThreadPool: the attempts that run on threads are traced
     await tp.close();
   }
 });
+
+test('a subscriber of asyncEnd alone gets every async attempt (trace-subscriber-of-end-events-only-got-nothing)', async () => {
+  const lp = new LitePool({ workers: 1 });
+  const ended: AttemptTrace[] = [];
+  const handlers = { asyncEnd: (m: unknown) => ended.push(m as AttemptTrace) };
+  tracingChannel('litepool:task').subscribe(handlers);
+  try {
+    await lp.run(async () => 'a');
+    await lp.run(async () => 'b');
+  } finally {
+    tracingChannel('litepool:task').unsubscribe(handlers);
+  }
+  assert.deepEqual(
+    ended.map((t) => t.result),
+    ['a', 'b'],
+  );
+  await lp.close();
+});

@@ -298,7 +298,7 @@ export class Engine implements RerunHost, SlotOwner {
     spec.tracker?.taskAdmitted();
     if (spec.signal !== undefined && !spec.managed && task.extra?.watched !== true) this.listen(task);
     task.state = 'queued';
-    if (taskChannel.start.hasSubscribers) task.more().queuedAt = performance.now();
+    if (taskChannel.hasSubscribers) task.more().queuedAt = performance.now();
     if (this.keys !== undefined) {
       const key = keyOf(task);
       if (key !== undefined && !this.keys.enter(task, key)) {
@@ -704,7 +704,7 @@ export class Engine implements RerunHost, SlotOwner {
     slot.attempt = attempt;
     const timeout = task.spec.timeout;
     if (timeout > 0) attempt.timer = setTimeout(attemptTimedOut, timeout, this, attempt);
-    const trace = taskChannel.start.hasSubscribers ? this.traceOf(task, attempt, rerun !== undefined) : undefined;
+    const trace = taskChannel.hasSubscribers ? this.traceOf(task, attempt, rerun !== undefined) : undefined;
     let result: unknown;
     let then: ReturnType<typeof thenOf>;
     const outer = this.calling;
@@ -863,7 +863,7 @@ export class Engine implements RerunHost, SlotOwner {
     this.backoff.delete(task);
     // Admitted already, so it needs no room.
     task.state = 'queued';
-    if (taskChannel.start.hasSubscribers) task.more().queuedAt = performance.now();
+    if (taskChannel.hasSubscribers) task.more().queuedAt = performance.now();
     const key = this.keys === undefined ? undefined : keyOf(task);
     if (key === undefined || (this.keys as KeyTable).enter(task, key)) this.queue.unshift(task);
     this.dispatch();
