@@ -17,12 +17,12 @@ const ended = (t: AttemptTrace) => {
   const outcome = t.error === undefined ? 'ok' : `error ${(t.error as Error).message}`;
   lines.push(`task ${t.taskId.padStart(2)} attempt ${t.attempt}  ${t.key?.padEnd(11) ?? ''}  waited ${t.waitMs.toFixed(0).padStart(4)} ms  ${outcome}`);
 };
-const handlers = { asyncEnd: (m: unknown) => ended(m as AttemptTrace) };
+const onEnd = (m: unknown) => ended(m as AttemptTrace);
 const onRetry = (m: unknown) => {
   const r = m as RetryTrace;
   lines.push(`task ${r.taskId.padStart(2)} retry after attempt ${r.attempt} (${r.error.message}), in ${r.delayMs.toFixed(0)} ms`);
 };
-tracingChannel('litepool:task').subscribe(handlers);
+tracingChannel('litepool:task').asyncEnd.subscribe(onEnd);
 channel('litepool:retry').subscribe(onRetry);
 
 const hosts = ['example.org', 'example.com', 'example.net'];
@@ -47,7 +47,7 @@ console.log(`\nKeys in use: ${snapshot.keys?.map((k) => `${k.key} ${k.running} r
 console.log(`Rate: ${snapshot.rate?.map((r) => `${r.available} of ${r.limit} starts left in ${r.interval} ms`).join('; ')}`);
 
 await Promise.all(pages);
-tracingChannel('litepool:task').unsubscribe(handlers);
+tracingChannel('litepool:task').asyncEnd.unsubscribe(onEnd);
 channel('litepool:retry').unsubscribe(onRetry);
 console.log('\nTrace (litepool:task asyncEnd and litepool:retry):');
 for (const line of lines) console.log(`  ${line}`);

@@ -34,7 +34,7 @@ export type { PoolOptions, CallbackErrorInfo, CallbackName, AdaptiveWorkers, Key
 export type { RunOptions } from './run-options.js';
 export type { RetryPolicy, Jitter } from './retry.js';
 export { formatUsage } from './usage.js';
-export type { PoolUsage, WorkerUsage, WorkerState, UsageTable, UsageRow, RunningTask, KeyUsage, RateHeadroom, RateWindow } from './usage.js';
+export type { PoolUsage, WorkerUsage, WorkerState, UsageTable, UsageRow, RunningTask, KeyUsage, RateHeadroom, RateWindow, Latency, LatencyFigures } from './usage.js';
 export type { PoolControl } from './engine/slot.js';
 export type { AttemptTrace, AdmissionTrace, RetryTrace } from './engine/tracing.js';
 export {

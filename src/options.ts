@@ -61,6 +61,12 @@ export interface PoolOptions {
   /** The pool's name, carried by its trace messages (`litepool:task`, …) to tell pools apart. */
   name?: string;
   /**
+   * The window of `usage().latency` (wait and run percentiles), in ms: what happened longer ago is
+   * forgotten. `0` turns the figures off (no clock read per queued task).
+   * @default 60000
+   */
+  latencyWindow?: number;
+  /**
    * Waiting room per worker: the pool admits up to `workers × queueSize` tasks waiting for a worker, beyond
    * which `addTask()` and `run()` wait for room (backpressure). An integer ≥ 0, or `Infinity`.
    * @default Infinity
@@ -94,6 +100,8 @@ export interface ResolvedPoolOptions {
   rate?: readonly RateWindow[];
   /** The pool's name, in trace messages. */
   name?: string;
+  /** The latency window in ms (0: off; absent: the default). */
+  latencyWindow?: number;
   /** Per-key limits, when the pool has keys. */
   keys?: KeyLimits;
   /** The bounds of an adaptive limit (then `workers` is ignored). */
@@ -232,7 +240,7 @@ function resolveWorkers(name: string, value: unknown, allowAdaptive: boolean): {
   return { workers: min, adaptive: { min, max } };
 }
 
-const POOL_OPTION_NAMES = new Set(['workers', 'queueSize', 'onCallbackError', 'detectDeadlocks', 'rate', 'keys', 'name']);
+const POOL_OPTION_NAMES = new Set(['workers', 'queueSize', 'onCallbackError', 'detectDeadlocks', 'rate', 'keys', 'name', 'latencyWindow']);
 
 /** Validates the pool's options once, at construction; `allowAdaptive`: `workers` may be adaptive (LitePool). */
 export function resolvePoolOptions(options: PoolOptions | undefined, allowAdaptive = false): ResolvedPoolOptions {
@@ -248,5 +256,6 @@ export function resolvePoolOptions(options: PoolOptions | undefined, allowAdapti
   if (o.rate !== undefined) resolved.rate = validateRate('options.rate', o.rate);
   if (o.keys !== undefined) resolved.keys = resolveKeys('options.keys', o.keys);
   if (o.name !== undefined) resolved.name = validateKey('options.name', o.name);
+  if (o.latencyWindow !== undefined) resolved.latencyWindow = validateDuration('options.latencyWindow', o.latencyWindow);
   return resolved;
 }

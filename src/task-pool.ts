@@ -220,6 +220,11 @@ export class TaskPool extends EventEmitter<PoolEvents> {
     this.engine.pauseFor(validateDuration('pauseFor(ms)', ms));
   }
 
+  /** Forgets the wait and run times behind `usage().latency` (a fresh window from now). */
+  resetLatency(): void {
+    this.engine.resetLatency();
+  }
+
   /** What runs now: one entry per task holding a worker (id, key, attempt, start time, worker). */
   tasks(): RunningTask[] {
     return this.engine.tasks();

@@ -3,11 +3,13 @@
  * @module
  */
 import type { KeyUsage } from './engine/keys.js';
+import type { Latency, LatencyFigures } from './engine/latency.js';
 import type { RateHeadroom } from './engine/rate-log.js';
 import type { SlotState } from './engine/slot.js';
 
 export type { KeyUsage } from './engine/keys.js';
 export type { RateHeadroom, RateWindow } from './engine/rate-log.js';
+export type { Latency, LatencyFigures } from './engine/latency.js';
 
 /** What a worker is doing: `idle`, `busy`, or `retired` (removed by `resize()`; it keeps its figures). */
 export type WorkerState = SlotState;
@@ -54,6 +56,8 @@ export interface PoolUsage {
   readonly rate?: readonly RateHeadroom[];
   /** With keys: each key with tasks running or waiting, by key. */
   readonly keys?: readonly KeyUsage[];
+  /** Wait and run percentiles over the pool's `latencyWindow` (absent when it is 0). */
+  readonly latency?: Latency;
 }
 
 /** A task that holds a worker now, from `lp.tasks()`. */
@@ -93,6 +97,8 @@ export interface UsageTable {
   readonly retried: number;
   /** Tasks refused admission. */
   readonly rejected: number;
+  /** Wait and run percentiles, printed under the balance line when present. */
+  readonly latency?: Latency;
 }
 
 /** One row of {@link formatUsage}'s table. */
@@ -130,5 +136,15 @@ export function formatUsage(usage: UsageTable): string[] {
     `balance: busy max/mean ${ratio} (max ${Math.round(max)} ms, mean ${Math.round(mean)} ms); ` +
       `tasks completed ${usage.completed}, failed ${usage.failed}, retried ${usage.retried}, rejected ${usage.rejected}`,
   );
+  const latency = usage.latency;
+  if (latency !== undefined && (latency.wait.count > 0 || latency.run.count > 0)) {
+    const ms = (x: number) => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : Math.round(x).toString());
+    const cells = (f: LatencyFigures) => [ms(f.p50), ms(f.p90), ms(f.p99), ms(f.max), String(f.count)];
+    const table = formatTable(['last ' + `${Math.round(latency.window / 1000)} s`, 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'count'], [
+      ['wait', ...cells(latency.wait)],
+      ['run', ...cells(latency.run)],
+    ], [0]);
+    lines.push(...table);
+  }
   return lines;
 }

@@ -40,4 +40,5 @@ test('examples/inside.ts: what runs now, keys, rate headroom, a trace line per a
   assert.equal((out.match(/ attempt \d {2}example\.\w+ +waited +\d+ ms {2}(ok|error 503)$/gm) ?? []).length, 13, 'twelve tasks, one retried');
   assert.match(out, /retry after attempt 1 \(503\), in 20 ms/);
   assert.match(out, /tasks completed 12, failed 0, retried 1, rejected 0$/m);
+  assert.match(out, /^wait +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +13$/m);
 });

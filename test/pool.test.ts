@@ -202,12 +202,14 @@ test('usage(): per-worker figures and pool totals, recorded before the promise s
   for (const w of u2.workers) assert.equal(w.state, 'idle');
 });
 
-test('printUsage writes one aligned row per worker, then a balance line', async () => {
+test('printUsage writes one aligned row per worker, then a balance line, then the wait and run times', async () => {
   const lp = newPool(3, 5);
   await Promise.all(Array.from({ length: 30 }, () => lp.run(() => new Promise((r) => setImmediate(r)))));
   const lines: string[] = [];
   lp.printUsage((l) => lines.push(l));
-  assert.equal(lines.length, 1 + 3 + 1);
+  assert.equal(lines.length, 1 + 3 + 1 + 3);
+  assert.match(lines[6] as string, /^wait\s.*\s30$/);
+  assert.match(lines[7] as string, /^run\s.*\s30$/);
   assert.match(lines[0] as string, /^worker\s+state\s+executed\s+failed\s+busy ms\s+share$/);
   const widths = new Set(lines.slice(0, 4).map((l) => l.length));
   assert.equal(widths.size, 1, 'rows are aligned to the same width');

@@ -317,6 +317,7 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
     return {
       ...local,
       workers,
+      limit: this.workers,
       running: counts.active ?? 0,
       waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
       backoff: counts.delayed ?? 0,

@@ -24,7 +24,9 @@ export interface RemoteWorkerUsage {
 
 /**
  * A distributed pool's figures: a row per worker slot of every worker process; `running`, `waiting` and
- * `backoff` as BullMQ counts them for the whole pool; `blocked` and the task counts as this producer saw them.
+ * `backoff` as BullMQ counts them for the whole pool; `limit` is the pool's `workers`; `blocked`, the task
+ * counts, `keys` and `latency` as this producer saw them (`latency.run` is a task's whole time in BullMQ,
+ * queued in Redis and running on a worker, retries included).
  */
 export interface DistributedUsage extends Omit<PoolUsage, 'workers'> {
   /** One row per worker slot of every worker process that Redis knows of, sorted by id. */

@@ -21,6 +21,7 @@ import { RingQueue } from '../internal/ring-queue.js';
 import { AdaptiveLimit, isOverload } from './adaptive.js';
 import type { Executor } from './executor.js';
 import { KeyTable } from './keys.js';
+import { LatencyWindow } from './latency.js';
 import { RateLog, type RateWindow } from './rate-log.js';
 import { admissionChannel, retryChannel, taskChannel, type AdmissionTrace, type AttemptTrace, type RetryTrace } from './tracing.js';
 import { Hooks, poolWarning, releaseStack, thenOf } from './hooks.js';
@@ -49,6 +50,9 @@ interface Gang {
 const noop = (): void => {};
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The window of the wait and run figures when the pool's `latencyWindow` is not given, in ms. */
+const DEFAULT_LATENCY_WINDOW = 60_000;
 
 function addTimedOut(engine: Engine, task: Task): void {
   engine.addTimeoutPassed(task);
@@ -158,6 +162,8 @@ export class Engine implements RerunHost, SlotOwner {
   private gateTimer: NodeJS.Timeout | undefined = undefined;
   /** Sets the number of slots from the latency and overload of finished attempts, when adaptive. */
   private readonly adaptive: AdaptiveLimit | undefined;
+  /** Wait and run times over the `latencyWindow`, unless it is 0. */
+  private readonly latency: LatencyWindow | undefined;
 
   constructor(options: ResolvedPoolOptions, executor: Executor, events: EventEmitter<PoolEvents>) {
     this.queueSize = options.queueSize;
@@ -182,6 +188,8 @@ export class Engine implements RerunHost, SlotOwner {
     this.lineage = options.detectDeadlocks === true ? new AsyncLocalStorage<Task>() : undefined;
     this.onBlocked = options.onBlocked;
     this.name = options.name;
+    const window = options.latencyWindow ?? DEFAULT_LATENCY_WINDOW;
+    this.latency = window > 0 ? new LatencyWindow(window) : undefined;
   }
 
   /** Links `task` to the task that submitted it, when the submitter is a running task of this engine. */
@@ -298,10 +306,10 @@ export class Engine implements RerunHost, SlotOwner {
     spec.tracker?.taskAdmitted();
     if (spec.signal !== undefined && !spec.managed && task.extra?.watched !== true) this.listen(task);
     task.state = 'queued';
-    if (taskChannel.hasSubscribers) task.more().queuedAt = performance.now();
     if (this.keys !== undefined) {
       const key = keyOf(task);
       if (key !== undefined && !this.keys.enter(task, key)) {
+        if (this.timesWaits) task.queuedAt = performance.now();
         if (task.extra?.parent !== undefined) this.nesting.waits(task);
         return;
       }
@@ -310,6 +318,7 @@ export class Engine implements RerunHost, SlotOwner {
       this.dispatch(task, scoped);
       return;
     }
+    if (this.timesWaits) task.queuedAt = performance.now();
     this.queue.push(task);
     if (task.extra?.parent !== undefined) this.nesting.waits(task);
   }
@@ -537,6 +546,7 @@ export class Engine implements RerunHost, SlotOwner {
         this.keys.started(key, at);
       }
     }
+    if (this.latency !== undefined) this.latency.recordWait(task.queuedAt === 0 ? 0 : at - task.queuedAt, at);
     if (this.events.listenerCount('active') > 0) this.events.emit('active');
     if (scoped) task.runInAsyncScope(this.runAttempt, this, task, slot, undefined, at);
     else this.runAttempt(task, slot, undefined, at);
@@ -705,6 +715,7 @@ export class Engine implements RerunHost, SlotOwner {
     const timeout = task.spec.timeout;
     if (timeout > 0) attempt.timer = setTimeout(attemptTimedOut, timeout, this, attempt);
     const trace = taskChannel.hasSubscribers ? this.traceOf(task, attempt, rerun !== undefined) : undefined;
+    task.queuedAt = 0;
     let result: unknown;
     let then: ReturnType<typeof thenOf>;
     const outer = this.calling;
@@ -744,7 +755,7 @@ export class Engine implements RerunHost, SlotOwner {
 
   /** The trace message of an attempt about to start (only built with a subscriber). */
   private traceOf(task: Task, attempt: Attempt, rerun: boolean): AttemptTrace {
-    const queuedAt = task.extra === undefined ? 0 : task.extra.queuedAt;
+    const queuedAt = task.queuedAt;
     const waitMs = rerun || queuedAt === 0 ? 0 : Math.max(0, attempt.startedAt - queuedAt);
     return { taskId: String(task.id), attempt: attempt.attempt, pool: this.name, key: keyOf(task), workerId: attempt.slot.id, waitMs };
   }
@@ -793,6 +804,10 @@ export class Engine implements RerunHost, SlotOwner {
     if (!ok) {
       slot.failed++;
       releaseStack(value);
+    }
+    if (this.latency !== undefined) {
+      const now = performance.now();
+      this.latency.recordRun(now - attempt.startedAt, now);
     }
     if (this.adaptive !== undefined) this.adapt(attempt, ok, value);
     if (attempt.rerun !== undefined) {
@@ -863,7 +878,7 @@ export class Engine implements RerunHost, SlotOwner {
     this.backoff.delete(task);
     // Admitted already, so it needs no room.
     task.state = 'queued';
-    if (taskChannel.hasSubscribers) task.more().queuedAt = performance.now();
+    if (this.timesWaits) task.queuedAt = performance.now();
     const key = this.keys === undefined ? undefined : keyOf(task);
     if (key === undefined || (this.keys as KeyTable).enter(task, key)) this.queue.unshift(task);
     this.dispatch();
@@ -1131,8 +1146,19 @@ export class Engine implements RerunHost, SlotOwner {
       callbackErrors: this.hooks.errors,
     };
     if (this.rate !== undefined) usage.rate = this.rate.headroom(performance.now());
+    if (this.latency !== undefined) usage.latency = this.latency.figures(performance.now());
     if (this.keys !== undefined) usage.keys = this.keys.figures();
     return usage;
+  }
+
+  /** Forgets the wait and run times recorded so far. */
+  resetLatency(): void {
+    this.latency?.reset();
+  }
+
+  /** Queue times are taken: for the wait figures, or for a trace subscriber's `waitMs`. */
+  private get timesWaits(): boolean {
+    return this.latency !== undefined || taskChannel.hasSubscribers;
   }
 
   /** What runs now: one entry per task holding a slot, by slot. */

@@ -146,8 +146,6 @@ export class TaskExtra {
   /** Children of this task waiting for a slot. */
   waitingChildren = 0;
   policyRetries = 0;
-  /** With a trace subscriber: when the task last joined the queue (admitted, or back from a backoff). */
-  queuedAt = 0;
   /** With an admission subscriber: when it started to wait for room (0: it is not waiting). */
   blockedAt = 0;
 }
@@ -178,6 +176,11 @@ export class Task extends AsyncResource {
   /** The outcome: the value on success, a {@link Rejection} carrying the error on failure. */
   result: unknown = undefined;
   extra: TaskExtra | undefined = undefined;
+  /**
+   * When the task last joined the queue (admitted, or back from a backoff), `performance.now()` ms, while the
+   * pool measures waits; 0 for a task that started at once.
+   */
+  queuedAt = 0;
 
   constructor(fn: TaskFn, spec: TaskSpec) {
     super('litepool.task');

@@ -70,7 +70,7 @@ describe('usage across machines', { skip: !available }, () => {
 
       const lines: string[] = [];
       await dp.printUsage((line) => lines.push(line));
-      assert.equal(lines.length, 1 + 4 + 1, 'a header, a row per slot, a balance line');
+      assert.equal(lines.length, 1 + 4 + 1 + 3, 'a header, a row per slot, a balance line, the wait and run times');
       const [head, ...rest] = lines;
       const rows = rest.slice(0, 4);
       const balance = rest[4] as string;

@@ -1,0 +1,141 @@
+/**
+ * Wait and run times over a sliding window, in bounded memory: log-linear histograms (16 buckets per power
+ * of two of microseconds, so a percentile is within about 6 %) kept per sixth of the window, in a ring. A
+ * figure reads the six slices, so it covers between five sixths of the window and all of it; old slices are
+ * cleared as time moves on, so nothing is remembered longer than the window (unlike lifetime histograms).
+ * Recording is an index computation and an increment.
+ * @module
+ */
+
+/** Percentiles of one kind of duration, in ms (0 when nothing was recorded). */
+export interface LatencyFigures {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+  /** How many durations the figures are made of. */
+  readonly count: number;
+}
+
+/** How long tasks waited to start (admission, or the end of a backoff, to the start) and how long attempts ran. */
+export interface Latency {
+  readonly wait: LatencyFigures;
+  readonly run: LatencyFigures;
+  /** The window the figures cover, in ms. */
+  readonly window: number;
+}
+
+const SLICES = 6;
+/** Below 16 µs one bucket per µs; above, 16 per power of two. Up to 2^31 µs (about 36 minutes). */
+const BUCKETS = 16 + 27 * 16;
+
+function bucketOf(ms: number): number {
+  const us = ms <= 0 ? 0 : Math.min(0x7fffffff, Math.floor(ms * 1000));
+  if (us < 16) return us;
+  const e = 31 - Math.clz32(us);
+  return 16 + (e - 4) * 16 + ((us >>> (e - 4)) & 15);
+}
+
+/** The middle of bucket `i`, in ms. */
+function valueOf(i: number): number {
+  if (i < 16) return i / 1000;
+  const e = ((i - 16) >> 4) + 4;
+  const m = (i - 16) & 15;
+  const low = (16 + m) * 2 ** (e - 4);
+  return (low + 2 ** (e - 5)) / 1000;
+}
+
+/** One kind of duration over the window. */
+class Histogram {
+  private readonly counts = Array.from({ length: SLICES }, () => new Uint32Array(BUCKETS));
+  private readonly maxes = new Float64Array(SLICES);
+  private readonly totals = new Float64Array(SLICES);
+
+  record(slice: number, ms: number): void {
+    const counts = this.counts[slice] as Uint32Array;
+    const i = bucketOf(ms);
+    counts[i] = (counts[i] as number) + 1;
+    this.totals[slice] = (this.totals[slice] as number) + 1;
+    if (ms > (this.maxes[slice] as number)) this.maxes[slice] = ms;
+  }
+
+  clear(slice: number): void {
+    (this.counts[slice] as Uint32Array).fill(0);
+    this.maxes[slice] = 0;
+    this.totals[slice] = 0;
+  }
+
+  figures(): LatencyFigures {
+    let count = 0;
+    let max = 0;
+    for (let s = 0; s < SLICES; s++) {
+      count += this.totals[s] as number;
+      if ((this.maxes[s] as number) > max) max = this.maxes[s] as number;
+    }
+    if (count === 0) return { p50: 0, p90: 0, p99: 0, max: 0, count: 0 };
+    const at = (q: number): number => {
+      const rank = Math.ceil(q * count);
+      let seen = 0;
+      for (let i = 0; i < BUCKETS; i++) {
+        for (let s = 0; s < SLICES; s++) seen += (this.counts[s] as Uint32Array)[i] as number;
+        if (seen >= rank) return Math.min(valueOf(i), max);
+      }
+      return max;
+    };
+    return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max, count };
+  }
+}
+
+/** Wait and run times of one pool over its window. */
+export class LatencyWindow {
+  readonly window: number;
+  private readonly sliceMs: number;
+  private readonly wait = new Histogram();
+  private readonly run = new Histogram();
+  /** The number of the current slice since the clock's origin, and its place in the ring. */
+  private epoch = -1;
+  private slice = 0;
+
+  constructor(window: number) {
+    this.window = window;
+    this.sliceMs = window / SLICES;
+  }
+
+  /** A task waited `ms` before an attempt started at `now`. */
+  recordWait(ms: number, now: number): void {
+    this.wait.record(this.advance(now), ms);
+  }
+
+  /** An attempt ran `ms`, ending at `now`. */
+  recordRun(ms: number, now: number): void {
+    this.run.record(this.advance(now), ms);
+  }
+
+  figures(now: number): Latency {
+    this.advance(now);
+    return { wait: this.wait.figures(), run: this.run.figures(), window: this.window };
+  }
+
+  /** Forgets everything recorded. */
+  reset(): void {
+    for (let s = 0; s < SLICES; s++) {
+      this.wait.clear(s);
+      this.run.clear(s);
+    }
+  }
+
+  /** Moves to the slice of `now`, clearing the slices it passes; returns its place in the ring. */
+  private advance(now: number): number {
+    const epoch = Math.floor(now / this.sliceMs);
+    if (epoch === this.epoch) return this.slice;
+    const steps = this.epoch < 0 ? SLICES : Math.min(SLICES, epoch - this.epoch);
+    for (let k = 1; k <= steps; k++) {
+      const s = (this.slice + k) % SLICES;
+      this.wait.clear(s);
+      this.run.clear(s);
+    }
+    this.slice = (this.slice + steps) % SLICES;
+    this.epoch = epoch;
+    return this.slice;
+  }
+}
