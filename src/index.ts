@@ -36,7 +36,7 @@ export type { RetryPolicy, Jitter } from './retry.js';
 export { formatUsage } from './usage.js';
 export type { PoolUsage, WorkerUsage, WorkerState, UsageTable, UsageRow, RunningTask, KeyUsage, RateHeadroom, RateWindow, Latency, LatencyFigures } from './usage.js';
 export type { PoolControl } from './engine/slot.js';
-export type { AttemptTrace, AdmissionTrace, RetryTrace } from './engine/tracing.js';
+export type { AttemptTrace, AdmissionTrace, RetryTrace, SettledTrace } from './engine/tracing.js';
 export {
   LitePoolError,
   PoolClosedError,

@@ -23,7 +23,7 @@ import type { Executor } from './executor.js';
 import { KeyTable } from './keys.js';
 import { LatencyWindow } from './latency.js';
 import { RateLog, type RateWindow } from './rate-log.js';
-import { admissionChannel, retryChannel, taskChannel, type AdmissionTrace, type AttemptTrace, type RetryTrace } from './tracing.js';
+import { admissionChannel, retryChannel, settledChannel, taskChannel, type AdmissionTrace, type AttemptTrace, type RetryTrace, type SettledTrace } from './tracing.js';
 import { Hooks, poolWarning, releaseStack, thenOf } from './hooks.js';
 import { Nesting } from './nesting.js';
 import { Lane } from './lane.js';
@@ -1010,6 +1010,10 @@ export class Engine implements RerunHost, SlotOwner {
     } else {
       this.failedTasks++;
       if (this.events.listenerCount('failed') > 0) this.events.emit('failed', result.error);
+    }
+    if (settledChannel.hasSubscribers) {
+      const trace: SettledTrace = { taskId: String(task.id), pool: this.name, key: keyOf(task), attempts: task.attempts, ok, ...(ok ? {} : { error: result.error }) };
+      settledChannel.publish(trace);
     }
     // A Rejection result rejects the promise it resolves.
     if (resolve !== undefined) resolve(result, task);

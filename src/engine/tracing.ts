@@ -1,7 +1,7 @@
 /**
  * Trace points on Node's `diagnostics_channel`, how APMs and OpenTelemetry see inside a pool without a
- * dependency in the core: a `TracingChannel` around every attempt, and channels for admission waits and
- * retries. Nothing is built or published while nobody subscribes (one property read per attempt).
+ * dependency in the core: a `TracingChannel` around every attempt, and channels for admission waits,
+ * retries and settled tasks (a task's span ends there). Nothing is built or published while nobody subscribes (one property read per attempt).
  * @module
  */
 import { channel, tracingChannel } from 'node:diagnostics_channel';
@@ -56,9 +56,23 @@ export interface RetryTrace {
   readonly delayMs: number;
 }
 
+/** Published on `litepool:settled` when a task settles: its outcome, after its last attempt and its callbacks. */
+export interface SettledTrace {
+  readonly taskId: string;
+  readonly pool: string | undefined;
+  readonly key: string | undefined;
+  /** Attempts started (0: it never started, e.g. cancelled while it waited). */
+  readonly attempts: number;
+  readonly ok: boolean;
+  /** The task's error, when it failed. */
+  readonly error?: Error;
+}
+
 /** `litepool:task`: `start`, `end`, `asyncStart`, `asyncEnd` and `error` around each attempt. */
 export const taskChannel = tracingChannel<unknown, AttemptTrace>('litepool:task');
 /** `litepool:admission`: an {@link AdmissionTrace} per submitter that waited for room. */
 export const admissionChannel = channel('litepool:admission');
 /** `litepool:retry`: a {@link RetryTrace} per retry. */
 export const retryChannel = channel('litepool:retry');
+/** `litepool:settled`: a {@link SettledTrace} per admitted task, when it settles. */
+export const settledChannel = channel('litepool:settled');
