@@ -205,13 +205,13 @@ test('litepool:task on a ThreadPool: the attempts that run on threads are traced
 test('a subscriber of asyncEnd alone gets every async attempt (trace-subscriber-of-end-events-only-got-nothing)', async () => {
   const lp = new LitePool({ workers: 1 });
   const ended: AttemptTrace[] = [];
-  const handlers = { asyncEnd: (m: unknown) => ended.push(m as AttemptTrace) };
-  tracingChannel('litepool:task').subscribe(handlers);
+  const onEnd = (m: unknown) => ended.push(m as AttemptTrace);
+  tracingChannel('litepool:task').asyncEnd.subscribe(onEnd);
   try {
     await lp.run(async () => 'a');
     await lp.run(async () => 'b');
   } finally {
-    tracingChannel('litepool:task').unsubscribe(handlers);
+    tracingChannel('litepool:task').asyncEnd.unsubscribe(onEnd);
   }
   assert.deepEqual(
     ended.map((t) => t.result),
