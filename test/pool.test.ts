@@ -267,3 +267,20 @@ test('no warning is emitted on the ordinary paths', async () => {
   assert.deepEqual(warnings, []);
   await turns(1);
 });
+
+test('events carry the task id: active, completed, failed, retry', async () => {
+  const lp = newPool(1, 5);
+  const seen: string[] = [];
+  lp.on('active', (id) => seen.push(`active:${id}`));
+  lp.on('completed', (result, id) => seen.push(`completed:${id}:${String(result)}`));
+  lp.on('failed', (err, id) => seen.push(`failed:${id}:${err.message}`));
+  lp.on('retry', (err, attempt, id) => seen.push(`retry:${id}:${attempt}`));
+  await lp.run(() => 'a');
+  await lp.run((ctx) => {
+    if (ctx.attempt === 1) throw new Error('again');
+    return 'b';
+  }, { retry: { retries: 1, minDelay: 0, maxDelay: 0 } });
+  await lp.run(() => { throw new Error('no'); }).catch(() => {});
+  assert.deepEqual(seen, ['active:1', 'completed:1:a', 'active:2', 'retry:2:1', 'active:2', 'completed:2:b', 'active:3', 'failed:3:no']);
+  await lp.close();
+});

@@ -547,7 +547,7 @@ export class Engine implements RerunHost, SlotOwner {
       }
     }
     if (this.latency !== undefined) this.latency.recordWait(task.queuedAt === 0 ? 0 : at - task.queuedAt, at);
-    if (this.events.listenerCount('active') > 0) this.events.emit('active');
+    if (this.events.listenerCount('active') > 0) this.events.emit('active', String(task.id));
     if (scoped) task.runInAsyncScope(this.runAttempt, this, task, slot, undefined, at);
     else this.runAttempt(task, slot, undefined, at);
   }
@@ -862,7 +862,7 @@ export class Engine implements RerunHost, SlotOwner {
     extra.policyRetries++;
     this.retried++;
     if (policy.onRetry !== undefined) this.hooks.call('onRetry', policy.onRetry, undefined, 2, err, task.attempts);
-    if (this.events.listenerCount('retry') > 0) this.events.emit('retry', err, task.attempts);
+    if (this.events.listenerCount('retry') > 0) this.events.emit('retry', err, task.attempts, String(task.id));
     this.leaveSlot(task);
     task.state = 'backoff';
     this.backoff.add(task);
@@ -901,7 +901,7 @@ export class Engine implements RerunHost, SlotOwner {
     this.retried++;
     if (retryChannel.hasSubscribers) this.traceRetry(task, attempt, err, 0);
     if (onRetry !== undefined) this.hooks.call('onRetry', onRetry, undefined, 2, err, attempt);
-    if (this.events.listenerCount('retry') > 0) this.events.emit('retry', err, attempt);
+    if (this.events.listenerCount('retry') > 0) this.events.emit('retry', err, attempt, String(task.id));
   }
 
   /** A failure handler's rerun: attempts on the same slot, then `after(lastErr, result)`. */
@@ -1006,10 +1006,10 @@ export class Engine implements RerunHost, SlotOwner {
     task.result = undefined;
     if (ok) {
       this.completed++;
-      if (this.events.listenerCount('completed') > 0) this.events.emit('completed', result);
+      if (this.events.listenerCount('completed') > 0) this.events.emit('completed', result, String(task.id));
     } else {
       this.failedTasks++;
-      if (this.events.listenerCount('failed') > 0) this.events.emit('failed', result.error);
+      if (this.events.listenerCount('failed') > 0) this.events.emit('failed', result.error, String(task.id));
     }
     if (settledChannel.hasSubscribers) {
       const trace: SettledTrace = { taskId: String(task.id), pool: this.name, key: keyOf(task), attempts: task.attempts, ok, ...(ok ? {} : { error: result.error }) };
