@@ -1,11 +1,12 @@
 /**
- * Flow control benchmark (`npm run bench:flow`; options: --rounds N, --quick): what a rate or keys cost when
- * they never bind, what a binding rate delivers (litepool's sliding window against p-queue's
+ * Flow control and observability benchmark (`npm run bench:flow`; options: --rounds N, --quick): what a rate
+ * or keys cost when they never bind, what the latency figures and a trace subscriber cost, what a binding rate delivers (litepool's sliding window against p-queue's
  * `interval`/`intervalCap`), a keyed workload over 10,000 keys, and the memory a million distinct keys leave
  * behind. Every case runs in a fresh process (`--case`), rounds interleaved in a shuffled order; medians
  * with min–max. Uses the built package (dist/), so build first.
  */
 import { execFileSync } from 'node:child_process';
+import { tracingChannel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import PQueue from 'p-queue';
@@ -68,6 +69,16 @@ const cases: Record<string, () => Promise<Record<string, number>>> = {
     const lp = new LitePool({ workers: 16, keys: { workers: 16 } });
     let i = 0;
     return { tps: await throughput(() => lp.run(noop, { key: `k${i++ & 15}` }), N) };
+  },
+  'litepool, latencyWindow 0': async () => {
+    const lp = new LitePool({ workers: 16, latencyWindow: 0 });
+    return { tps: await throughput(() => lp.run(noop), N) };
+  },
+  'litepool, a litepool:task subscriber': async () => {
+    const lp = new LitePool({ workers: 16 });
+    const ignore = (): void => {};
+    tracingChannel('litepool:task').subscribe({ start: ignore, end: ignore, asyncStart: ignore, asyncEnd: ignore, error: ignore });
+    return { tps: await throughput(() => lp.run(noop), N) };
   },
   'p-queue, no interval': async () => {
     const q = new PQueue({ concurrency: 16 });
@@ -163,6 +174,17 @@ out.push(
       tpsRow('litepool, keys never binding', 'litepool, no flow options'),
       tpsRow('p-queue, no interval', 'p-queue, no interval'),
       tpsRow('p-queue, interval never binding', 'p-queue, no interval'),
+    ],
+  ),
+);
+out.push(`\n### Observability (${fmt(N)} no-op tasks, concurrency 16)\n`);
+out.push(
+  table(
+    ['subject', 'tasks/s', 'min–max', 'vs default'],
+    [
+      tpsRow('litepool, no flow options', 'litepool, no flow options'),
+      tpsRow('litepool, latencyWindow 0', 'litepool, no flow options'),
+      tpsRow('litepool, a litepool:task subscriber', 'litepool, no flow options'),
     ],
   ),
 );
