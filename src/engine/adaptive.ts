@@ -10,15 +10,16 @@
  * or as soon as an attempt fails with an overload error. Congestion cuts the limit by the gradient
  * `baseline / mean`, clamped to [0.5, 0.9] (0.8 for an overload), at most once per window. A calm window
  * whose limit was reached raises it: by √limit up to a band around the limit of the last cut, then across
- * that band in 48 rounds of the limit, so that the pool seldom visits the point where queueing began and keeps a queue out
- * of the downstream most of the time (Netflix's concurrency-limits for the gradient, TCP CUBIC for the plateau
- * at the last congestion).
+ * that band in 48 rounds of the limit, so that the pool seldom visits the point where queueing began and
+ * keeps a queue out of the downstream most of the time (Netflix's concurrency-limits for the gradient, TCP
+ * CUBIC for the plateau at the last congestion).
  *
  * The baseline is an average of the window means that sit at most one standard deviation above it, so that a
- * queue of ours never becomes the norm; every 10 s the limit drops by a tenth for a window to measure it again
- * (TCP BBR's ProbeRTT), and when even the minimum limit looks congested the downstream itself got slower and
- * the baseline starts again from there. Everything is O(1) per sample with no allocation, and deterministic
- * given the samples and the clock passed in.
+ * queue of ours never becomes the norm. It is measured again every 10 s with the limit a tenth lower for a
+ * window (TCP BBR's ProbeRTT). When a cut for latency does not lower the latency, no queue of ours made it:
+ * the downstream is slower (or the machine busier) whatever we send, so the cut is undone and the baseline
+ * starts again from there. Everything is O(1) per sample with no allocation, and deterministic given the
+ * samples and the clock passed in.
  * @module
  */
 import { TaskTimeoutError } from '../errors.js';
@@ -41,7 +42,7 @@ const MIN_WINDOW = 16;
  */
 const MIN_TOLERANCE = 1.1;
 const MAX_TOLERANCE = 1.25;
-/** In standard deviations of a window mean: half of one for the baseline sitting under the means, the rest margin. */
+/** In standard deviations of a window mean: half of one for the baseline under the means, the rest margin. */
 const NOISE_MARGIN = 4;
 
 /** A sample above the baseline by more than this factor waited behind others (a full server's queue). */
@@ -65,7 +66,7 @@ const MAX_BACKOFF = 0.9;
 const OVERLOAD_BACKOFF = 0.8;
 /** Half-width of the band around the last cut's limit, relative to it (at least 1). */
 const PLATEAU = 0.1;
-/** Rounds of the limit (as many attempts as the limit) it takes to climb from the bottom of that band to the ceiling. */
+/** Rounds (as many attempts as the limit) to climb from the bottom of that band to the last cut's limit. */
 const PLATEAU_ROUNDS = 48;
 /** The baseline is measured at a lower limit this often (ms, and windows) while the limit is in use. */
 const PROBE_MS = 10_000;
@@ -76,7 +77,7 @@ const PROBE_FACTOR = 0.9;
 const HELPED = 0.97;
 /** How far a probe's mean, when lower, moves the baseline. */
 const PROBE_ALPHA = 0.5;
-/** An attempt that started this close before a change of the limit counts as started after it (clock rounding). */
+/** An attempt started this close after a change of the limit may have started before it (clock rounding). */
 const START_SLACK_MS = 0.001;
 
 /**
@@ -91,7 +92,7 @@ export class AdaptiveLimit {
   limit: number;
   private readonly min: number;
   private readonly max: number;
-  /** The limit before rounding down: growth in the plateau takes many windows per unit. Not lowered by a probe. */
+  /** The limit before rounding down (growth in the plateau takes many windows per unit); a probe leaves it. */
   private estimate: number;
   /** The estimate at the last cut; `Infinity` when none is known (or it has been passed). */
   private ceiling = Number.POSITIVE_INFINITY;
@@ -141,8 +142,8 @@ export class AdaptiveLimit {
   sample(rttMs: number, inflight: number, overload: boolean, now: number): number {
     // An attempt that started before the last change says nothing about the limit in force: after a cut,
     // the failures of a whole burst would cut again and again; after a raise, the old latencies would let
-    // the limit climb on before the new one has been tried.
-    if (now - rttMs < this.changedAt - START_SLACK_MS) return this.limit;
+    // the limit climb on before the new one has been tried. (Not a duration, or no clock: not a sample.)
+    if (!(now - rttMs > this.changedAt + START_SLACK_MS)) return this.limit;
     this.count++;
     if (inflight > this.peak) this.peak = inflight;
     if (overload) {
