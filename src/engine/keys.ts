@@ -23,6 +23,7 @@ export interface KeyLimits {
 
 /** One key's figures, from `usage().keys`. */
 export interface KeyUsage {
+  /** The key. */
   readonly key: string;
   /** Its tasks holding a worker. */
   readonly running: number;

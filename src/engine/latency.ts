@@ -9,9 +9,13 @@
 
 /** Percentiles of one kind of duration, in ms (0 when nothing was recorded). */
 export interface LatencyFigures {
+  /** The median. */
   readonly p50: number;
+  /** The 90th percentile. */
   readonly p90: number;
+  /** The 99th percentile. */
   readonly p99: number;
+  /** The longest (exact). */
   readonly max: number;
   /** How many durations the figures are made of. */
   readonly count: number;
@@ -19,7 +23,9 @@ export interface LatencyFigures {
 
 /** How long tasks waited to start (admission, or the end of a backoff, to the start) and how long attempts ran. */
 export interface Latency {
+  /** From admission (or the end of a retry's backoff) to the start of an attempt. */
   readonly wait: LatencyFigures;
+  /** From the start of an attempt to its end. */
   readonly run: LatencyFigures;
   /** The window the figures cover, in ms. */
   readonly window: number;

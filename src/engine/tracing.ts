@@ -34,23 +34,31 @@ export interface AttemptTrace {
 
 /** Published on `litepool:admission` when a submitter that had to wait for room is admitted or refused. */
 export interface AdmissionTrace {
+  /** The task's id. */
   readonly taskId: string;
+  /** The pool's `name` option, if set. */
   readonly pool: string | undefined;
+  /** The task's key, if it has one. */
   readonly key: string | undefined;
   /** How long it waited for room, in ms. */
   readonly waitedMs: number;
   /** Whether it was admitted; if not, `error` says why (add timeout, abort, close). */
   readonly admitted: boolean;
+  /** Why it was refused, when it was. */
   readonly error?: Error;
 }
 
 /** Published on `litepool:retry` when a failed attempt is to be retried. */
 export interface RetryTrace {
+  /** The task's id. */
   readonly taskId: string;
+  /** The pool's `name` option, if set. */
   readonly pool: string | undefined;
+  /** The task's key, if it has one. */
   readonly key: string | undefined;
   /** The attempt that failed. */
   readonly attempt: number;
+  /** Its error. */
   readonly error: Error;
   /** The backoff before the next attempt, in ms (0 for an `errReload` rerun). */
   readonly delayMs: number;
@@ -58,11 +66,15 @@ export interface RetryTrace {
 
 /** Published on `litepool:settled` when a task settles: its outcome, after its last attempt and its callbacks. */
 export interface SettledTrace {
+  /** The task's id. */
   readonly taskId: string;
+  /** The pool's `name` option, if set. */
   readonly pool: string | undefined;
+  /** The task's key, if it has one. */
   readonly key: string | undefined;
   /** Attempts started (0: it never started, e.g. cancelled while it waited). */
   readonly attempts: number;
+  /** Whether it succeeded. */
   readonly ok: boolean;
   /** The task's error, when it failed. */
   readonly error?: Error;

@@ -11,4 +11,4 @@
  * @module
  */
 export { instrument } from './instrument.js';
-export type { InstrumentOptions } from './instrument.js';
+export type { InstrumentOptions, ObservedPool } from './instrument.js';

@@ -9,6 +9,14 @@ import { context, SpanStatusCode, trace, type Attributes, type Histogram, type M
 import type { AttemptTrace, RetryTrace, SettledTrace } from '../engine/tracing.js';
 import type { TaskPool } from '../task-pool.js';
 
+/** A pool whose running and waiting counts are observed as gauges. */
+export interface ObservedPool {
+  /** The value of the gauges' `litepool.pool` attribute (the pool's `name`, as a rule). */
+  readonly name: string;
+  /** The pool: a `LitePool` or a `ThreadPool` (anything with `running` and `size`). */
+  readonly pool: Pick<TaskPool, 'running' | 'size'>;
+}
+
 /** Options of {@link instrument}. */
 export interface InstrumentOptions {
   /** Where spans go: a span per task (`litepool.task`) with a child span per attempt (`litepool.attempt`). */
@@ -19,7 +27,7 @@ export interface InstrumentOptions {
    */
   meter?: Meter;
   /** Pools whose running and waiting counts are observed as gauges (attribute `litepool.pool`: their name). */
-  pools?: readonly { readonly name: string; readonly pool: Pick<TaskPool, 'running' | 'size'> }[];
+  pools?: readonly ObservedPool[];
 }
 
 interface Open {
