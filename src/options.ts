@@ -102,6 +102,8 @@ export interface ResolvedPoolOptions {
   name?: string;
   /** The latency window in ms (0: off; absent: the default). */
   latencyWindow?: number;
+  /** Put before every task id (a distributed producer's id). */
+  taskIdPrefix?: string;
   /** Per-key limits, when the pool has keys. */
   keys?: KeyLimits;
   /** The bounds of an adaptive limit (then `workers` is ignored). */

@@ -23,8 +23,8 @@ export interface RunOptions {
    */
   priority?: number;
   /**
-   * The task's key: the pool's per-key limits (`keys` option) apply to it, on top of the pool's. A pool
-   * without `keys` refuses it.
+   * The task's key: the pool's per-key limits (`keys` option) apply to it, on top of the pool's. Without
+   * `keys` it limits nothing (it still shows in traces and `tasks()`).
    */
   key?: string;
   /** Receives what the task reports with `ctx.progress(value)`, in order, before it settles. */

@@ -99,3 +99,13 @@ test('ThreadPool: a task reports from its thread through ctx.progress, in order,
     await tp.close();
   }
 });
+
+test('ThreadPool: a progress value that cannot be cloned throws in the task, on its thread (thread-progress-of-an-unclonable-value-failed-the-task-from-outside)', async () => {
+  const tasks = new URL('./fixtures/thread-tasks.ts', import.meta.url);
+  const tp = new ThreadPool({ maxThreads: 1 });
+  try {
+    assert.equal(await tp.run(tp.task<string>(tasks, 'reportUnclonable', null)), 'DataCloneError caught in the task');
+  } finally {
+    await tp.close();
+  }
+});

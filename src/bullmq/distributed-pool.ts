@@ -97,7 +97,7 @@ export class DistributedPool extends EventEmitter<PoolEvents> {
     this.id = this.link.id;
     this.executor = new RemoteExecutor(this.link);
     const engine = new Engine(
-      { workers: 0, queueSize: 0, onCallbackError: o.onCallbackError, onBlocked: () => this.leases.want(), name: o.pool, ...(o.keys === undefined ? {} : { keys: o.keys }) },
+      { workers: 0, queueSize: 0, onCallbackError: o.onCallbackError, onBlocked: () => this.leases.want(), name: o.pool, taskIdPrefix: `${this.link.id}-`, ...(o.keys === undefined ? {} : { keys: o.keys }) },
       this.executor,
       this,
     );

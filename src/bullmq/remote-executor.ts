@@ -86,7 +86,7 @@ export class RemoteExecutor implements Executor {
       runs = { runs: 0, attempts: 0 };
       this.runs.set(task, runs);
     }
-    const taskId = `${this.link.id}-${task.id}`;
+    const taskId = attempt.taskId;
     const jobId = runs.runs === 0 ? taskId : `${taskId}.${runs.runs}`;
     // `p` first: the reclaim script reads a job's producer from the start of its data.
     const data: JobData = { p: this.link.id, t: taskId, i: job.input === undefined ? null : job.input };

@@ -5,6 +5,7 @@
  * backoff; whether a failure is retried is decided here, where `retryIf` predicates are registered.
  * @module
  */
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
@@ -187,8 +188,11 @@ export class Server {
   private readonly running = new Map<string, JobRun>();
   /** The pool may have a rate or a pause in force: starts go through {@link gate}. */
   private flowOn = false;
-  /** Starts recorded by this process (a unique member of the log of starts). */
+  /** Starts recorded by this server; with `startsId`, a member of the log of starts no other server makes. */
   private starts = 0;
+  private readonly startsId = randomUUID();
+  /** Changes of the rate or pause heard of: a script's "nothing in force" older than one is stale. */
+  private flowChanges = 0;
   /** What a handler sees as `ctx.pool`. */
   private readonly control = { pauseFor: (ms: number): void => this.pauseFor(ms) };
   private readonly cancelled = new Map<string, number>();
@@ -226,7 +230,10 @@ export class Server {
     this.sub.on('error', warn);
     this.sub.on('message', (channel: string, message: string) => {
       if (channel === this.keys.cancel) this.cancel(message);
-      else if (channel === this.keys.flow) this.flowOn = true;
+      else if (channel === this.keys.flow) {
+        this.flowChanges++;
+        this.flowOn = true;
+      }
     });
     this.worker = new Worker<JobData>(pool, (job, token) => this.process(job, token), {
       connection: this.cmd,
@@ -342,7 +349,8 @@ export class Server {
             this.notify(stream, jobId, data.p, 'err', JSON.stringify(toWire(decision.error))).catch(this.warn);
           };
     try {
-      if (this.flowOn) await this.gate(running);
+      // A job that will not run (an unknown handler, a worker lost too often) takes no room of the rate.
+      if (this.flowOn && running.lost === undefined && Object.hasOwn(this.handlers, job.name)) await this.gate(running);
       else running.startedAt = Date.now();
       const value = await this.call(job.name, data, running, onTimeout);
       slot.executed++;
@@ -385,8 +393,11 @@ export class Server {
   private async gate(running: JobRun): Promise<void> {
     for (;;) {
       if (running.reason !== undefined) return;
-      const [wait, now, active] = await this.cmd.lpRateStart(this.keys.rate, this.keys.starts, this.keys.hold, `${this.id}:${++this.starts}`);
-      if (active === '0') this.flowOn = false;
+      const changes = this.flowChanges;
+      const [wait, now, active] = await this.cmd.lpRateStart(this.keys.rate, this.keys.starts, this.keys.hold, `${this.startsId}:${++this.starts}`);
+      // Nothing in force when the script ran; unless a change was heard meanwhile (its reply may have crossed
+      // the message on the other connection), starts go straight to the handlers again.
+      if (active === '0' && changes === this.flowChanges) this.flowOn = false;
       if (Number(wait) <= 0) {
         running.startedAt = Number(now);
         return;

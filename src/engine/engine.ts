@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { AbortError, AddTimeoutError, PoolClosedError, TaskTimeoutError, toError } from '../errors.js';
 import * as messages from '../messages.js';
 import type { PoolEvents } from '../events.js';
-import type { ResolvedPoolOptions } from '../options.js';
+import { validateDuration, type ResolvedPoolOptions } from '../options.js';
 import type { PoolUsage, RunningTask } from '../usage.js';
 import { backoffDelay, retryableByDefault } from '../retry.js';
 import { AgeQueue } from '../internal/age-queue.js';
@@ -22,6 +22,7 @@ import { AdaptiveLimit, isOverload } from './adaptive.js';
 import type { Executor } from './executor.js';
 import { KeyTable } from './keys.js';
 import { LatencyWindow } from './latency.js';
+import { timerDelay } from './timer-delay.js';
 import { RateLog, type RateWindow } from './rate-log.js';
 import { admissionChannel, retryChannel, settledChannel, taskChannel, type AdmissionTrace, type AttemptTrace, type RetryTrace, type SettledTrace } from './tracing.js';
 import { Hooks, poolWarning, releaseStack, thenOf } from './hooks.js';
@@ -84,6 +85,15 @@ function traceReturned(trace: AttemptTrace, ok: boolean, value: unknown, async: 
   }
 }
 
+/**
+ * Whether `litepool:task` has a subscriber on any of its five channels (`TracingChannel#hasSubscribers` came
+ * in Node 20.13; the package supports 20.0).
+ */
+function traced(): boolean {
+  const c = taskChannel;
+  return c.start.hasSubscribers || c.end.hasSubscribers || c.asyncStart.hasSubscribers || c.asyncEnd.hasSubscribers || c.error.hasSubscribers;
+}
+
 function gateOpened(engine: Engine): void {
   engine.gateOpened();
 }
@@ -114,6 +124,8 @@ export class Engine implements RerunHost, SlotOwner {
   readonly keys: KeyTable | undefined;
   /** The pool's name, in trace messages. */
   readonly name: string | undefined;
+  /** Put before every task id (a distributed producer's id, so that ids are the same on every machine). */
+  private readonly idPrefix: string;
   /** Submitters waiting for room, FIFO. */
   readonly adders = new Lane<Task>(new RingQueue<Task>(), 'blocked');
   /** Admitted tasks not yet finished (queued, running, in backoff, or running hooks). */
@@ -160,6 +172,8 @@ export class Engine implements RerunHost, SlotOwner {
   /** When the gate last let a start through: the start is recorded at that time. */
   private gateNow = 0;
   private gateTimer: NodeJS.Timeout | undefined = undefined;
+  /** When the gate's timer fires. */
+  private gateWake = 0;
   /** Sets the number of slots from the latency and overload of finished attempts, when adaptive. */
   private readonly adaptive: AdaptiveLimit | undefined;
   /** Wait and run times over the `latencyWindow`, unless it is 0. */
@@ -188,6 +202,7 @@ export class Engine implements RerunHost, SlotOwner {
     this.lineage = options.detectDeadlocks === true ? new AsyncLocalStorage<Task>() : undefined;
     this.onBlocked = options.onBlocked;
     this.name = options.name;
+    this.idPrefix = options.taskIdPrefix ?? '';
     const window = options.latencyWindow ?? DEFAULT_LATENCY_WINDOW;
     this.latency = window > 0 ? new LatencyWindow(window) : undefined;
   }
@@ -339,6 +354,9 @@ export class Engine implements RerunHost, SlotOwner {
     if (spec.addTimeout > 0) task.more().timer = setTimeout(addTimedOut, spec.addTimeout, this, task);
     if (spec.signal !== undefined && !spec.managed) this.listen(task);
     this.onBlocked?.();
+    // With keys, the room can be full of tasks waiting behind their keys while workers are free: a caller
+    // whose key has room starts on one at once.
+    if (this.keys !== undefined && this.slots.free > 0 && !this.dispatching) this.dispatch();
   }
 
   private listen(task: Task): void {
@@ -487,7 +505,26 @@ export class Engine implements RerunHost, SlotOwner {
           continue;
         }
         if (this.adders.size === 0) break;
-        this.admitNextAdder();
+        if (this.keys === undefined) {
+          this.admitNextAdder();
+          continue;
+        }
+        // A free worker and nothing ready: with keys, the first blocked caller whose key has room goes in and
+        // starts. One whose key is full would only wait behind its key while the worker idles, so it does not
+        // hold back callers of other keys (no head-of-line blocking across keys).
+        const keys = this.keys;
+        const startable = this.adders.find((t) => {
+          const key = keyOf(t);
+          return key === undefined || keys.canStart(key);
+        });
+        if (startable === undefined) break;
+        if (startable.first) this.adders.shift();
+        else {
+          // It leaves its place as a tombstone: its state changes first, so that a compaction drops it.
+          startable.item.state = 'new';
+          this.adders.left();
+        }
+        this.admitAdder(startable.item);
       }
       while (this.adders.size > 0 && this.waiting < capacity) this.admitNextAdder();
     } finally {
@@ -499,7 +536,11 @@ export class Engine implements RerunHost, SlotOwner {
   }
 
   private admitNextAdder(): void {
-    const task = this.adders.shift() as Task;
+    this.admitAdder(this.adders.shift() as Task);
+  }
+
+  /** Admits a blocked caller already taken out of the line. */
+  private admitAdder(task: Task): void {
     const extra = task.extra;
     let resolve: (() => void) | undefined;
     if (extra !== undefined) {
@@ -521,7 +562,7 @@ export class Engine implements RerunHost, SlotOwner {
     const waitedMs = performance.now() - extra.blockedAt;
     extra.blockedAt = 0;
     if (!admissionChannel.hasSubscribers) return;
-    const trace: AdmissionTrace = { taskId: String(task.id), pool: this.name, key: keyOf(task), waitedMs, admitted: error === undefined, ...(error === undefined ? {} : { error }) };
+    const trace: AdmissionTrace = { taskId: this.idOf(task), source: this.events, pool: this.name, key: keyOf(task), waitedMs, admitted: error === undefined, ...(error === undefined ? {} : { error }) };
     admissionChannel.publish(trace);
   }
 
@@ -547,7 +588,7 @@ export class Engine implements RerunHost, SlotOwner {
       }
     }
     if (this.latency !== undefined) this.latency.recordWait(task.queuedAt === 0 ? 0 : at - task.queuedAt, at);
-    if (this.events.listenerCount('active') > 0) this.events.emit('active', String(task.id));
+    if (this.events.listenerCount('active') > 0) this.events.emit('active', this.idOf(task));
     if (scoped) task.runInAsyncScope(this.runAttempt, this, task, slot, undefined, at);
     else this.runAttempt(task, slot, undefined, at);
   }
@@ -585,8 +626,15 @@ export class Engine implements RerunHost, SlotOwner {
   }
 
   private wakeIn(ms: number): void {
-    if (this.gateTimer !== undefined || this.state === 'closed') return;
-    this.gateTimer = setTimeout(gateOpened, Math.max(1, Math.ceil(ms)), this);
+    if (this.state === 'closed') return;
+    const at = performance.now() + ms;
+    // A timer set for later than this (a gang's wait, since aborted) gives way to the sooner one.
+    if (this.gateTimer !== undefined) {
+      if (this.gateWake <= at) return;
+      clearTimeout(this.gateTimer);
+    }
+    this.gateWake = at;
+    this.gateTimer = setTimeout(gateOpened, timerDelay(ms), this);
   }
 
   /** @internal The gate's timer fired. */
@@ -622,7 +670,7 @@ export class Engine implements RerunHost, SlotOwner {
 
   /** Starts no attempt for `ms` from now (a later end than one already in force wins). */
   pauseFor(ms: number): void {
-    const until = performance.now() + ms;
+    const until = performance.now() + validateDuration('pauseFor(ms)', ms);
     if (until <= this.holdUntil) return;
     this.holdUntil = until;
     this.gated = true;
@@ -714,7 +762,7 @@ export class Engine implements RerunHost, SlotOwner {
     slot.attempt = attempt;
     const timeout = task.spec.timeout;
     if (timeout > 0) attempt.timer = setTimeout(attemptTimedOut, timeout, this, attempt);
-    const trace = taskChannel.hasSubscribers ? this.traceOf(task, attempt, rerun !== undefined) : undefined;
+    const trace = traced() ? this.traceOf(task, attempt, rerun !== undefined) : undefined;
     task.queuedAt = 0;
     let result: unknown;
     let then: ReturnType<typeof thenOf>;
@@ -757,7 +805,7 @@ export class Engine implements RerunHost, SlotOwner {
   private traceOf(task: Task, attempt: Attempt, rerun: boolean): AttemptTrace {
     const queuedAt = task.queuedAt;
     const waitMs = rerun || queuedAt === 0 ? 0 : Math.max(0, attempt.startedAt - queuedAt);
-    return { taskId: String(task.id), attempt: attempt.attempt, pool: this.name, key: keyOf(task), workerId: attempt.slot.id, waitMs };
+    return { taskId: this.idOf(task), source: this.events, attempt: attempt.attempt, pool: this.name, key: keyOf(task), workerId: attempt.slot.id, waitMs };
   }
 
   /** An attempt's function returned (or its promise settled). */
@@ -772,6 +820,11 @@ export class Engine implements RerunHost, SlotOwner {
         if (drained !== undefined) drained();
         else if (!slot.held) {
           this.slots.release(slot);
+          const key = slot.keyHeld;
+          if (key !== undefined) {
+            slot.keyHeld = undefined;
+            this.keys?.left(key);
+          }
           this.dispatch();
         }
       }
@@ -862,7 +915,7 @@ export class Engine implements RerunHost, SlotOwner {
     extra.policyRetries++;
     this.retried++;
     if (policy.onRetry !== undefined) this.hooks.call('onRetry', policy.onRetry, undefined, 2, err, task.attempts);
-    if (this.events.listenerCount('retry') > 0) this.events.emit('retry', err, task.attempts, String(task.id));
+    if (this.events.listenerCount('retry') > 0) this.events.emit('retry', err, task.attempts, this.idOf(task));
     this.leaveSlot(task);
     task.state = 'backoff';
     this.backoff.add(task);
@@ -893,7 +946,7 @@ export class Engine implements RerunHost, SlotOwner {
   }
 
   private traceRetry(task: Task, attempt: number, error: Error, delayMs: number): void {
-    retryChannel.publish({ taskId: String(task.id), pool: this.name, key: keyOf(task), attempt, error, delayMs } satisfies RetryTrace);
+    retryChannel.publish({ taskId: this.idOf(task), source: this.events, pool: this.name, key: keyOf(task), attempt, error, delayMs } satisfies RetryTrace);
   }
 
   /** A retry that ran outside the engine (a remote queue's attempt): counted, its hook called, the event emitted. */
@@ -901,7 +954,7 @@ export class Engine implements RerunHost, SlotOwner {
     this.retried++;
     if (retryChannel.hasSubscribers) this.traceRetry(task, attempt, err, 0);
     if (onRetry !== undefined) this.hooks.call('onRetry', onRetry, undefined, 2, err, attempt);
-    if (this.events.listenerCount('retry') > 0) this.events.emit('retry', err, attempt, String(task.id));
+    if (this.events.listenerCount('retry') > 0) this.events.emit('retry', err, attempt, this.idOf(task));
   }
 
   /** A failure handler's rerun: attempts on the same slot, then `after(lastErr, result)`. */
@@ -924,7 +977,7 @@ export class Engine implements RerunHost, SlotOwner {
       // A rerun is a start like any other: it waits for the pool's and its key's rate.
       if (stop === undefined && (this.gated || this.keys !== undefined)) {
         for (let wait = this.rerunWait(task); wait > 0 && stop === undefined; wait = this.rerunWait(task)) {
-          await sleep(Math.ceil(wait));
+          await sleep(timerDelay(wait));
           stop = this.stopReason(task, endless);
         }
       }
@@ -1006,13 +1059,13 @@ export class Engine implements RerunHost, SlotOwner {
     task.result = undefined;
     if (ok) {
       this.completed++;
-      if (this.events.listenerCount('completed') > 0) this.events.emit('completed', result, String(task.id));
+      if (this.events.listenerCount('completed') > 0) this.events.emit('completed', result, this.idOf(task));
     } else {
       this.failedTasks++;
-      if (this.events.listenerCount('failed') > 0) this.events.emit('failed', result.error, String(task.id));
+      if (this.events.listenerCount('failed') > 0) this.events.emit('failed', result.error, this.idOf(task));
     }
     if (settledChannel.hasSubscribers) {
-      const trace: SettledTrace = { taskId: String(task.id), pool: this.name, key: keyOf(task), attempts: task.attempts, ok, ...(ok ? {} : { error: result.error }) };
+      const trace: SettledTrace = { taskId: this.idOf(task), source: this.events, pool: this.name, key: keyOf(task), attempts: task.attempts, ok, ...(ok ? {} : { error: result.error }) };
       settledChannel.publish(trace);
     }
     // A Rejection result rejects the promise it resolves.
@@ -1029,7 +1082,11 @@ export class Engine implements RerunHost, SlotOwner {
     if (slot.zombies === 0) this.slots.release(slot);
     if (this.keys !== undefined) {
       const key = keyOf(task);
-      if (key !== undefined) this.keys.left(key);
+      // A timed-out function still running holds its key's room too, until it returns.
+      if (key !== undefined) {
+        if (slot.zombies === 0) this.keys.left(key);
+        else slot.keyHeld = key;
+      }
     }
     this.nesting.progressed();
   }
@@ -1155,6 +1212,11 @@ export class Engine implements RerunHost, SlotOwner {
     return usage;
   }
 
+  /** The id a task shows outside (`ctx.taskId`, traces, events, `tasks()`): the pool's prefix and its number. */
+  idOf(task: unknown): string {
+    return this.idPrefix + (task as Task).id;
+  }
+
   /** Forgets the wait and run times recorded so far. */
   resetLatency(): void {
     this.latency?.reset();
@@ -1162,7 +1224,7 @@ export class Engine implements RerunHost, SlotOwner {
 
   /** Queue times are taken: for the wait figures, or for a trace subscriber's `waitMs`. */
   private get timesWaits(): boolean {
-    return this.latency !== undefined || taskChannel.hasSubscribers;
+    return this.latency !== undefined || traced();
   }
 
   /** What runs now: one entry per task holding a slot, by slot. */
@@ -1172,7 +1234,7 @@ export class Engine implements RerunHost, SlotOwner {
       if (!slot.held) continue;
       const attempt = slot.attempt as Attempt;
       const task = attempt.task;
-      out.push({ id: String(task.id), key: keyOf(task), attempt: attempt.attempt, startedAt: performance.timeOrigin + attempt.startedAt, worker: slot.id });
+      out.push({ id: this.idOf(task), key: keyOf(task), attempt: attempt.attempt, startedAt: performance.timeOrigin + attempt.startedAt, worker: slot.id });
     }
     return out;
   }

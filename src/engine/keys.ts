@@ -12,6 +12,7 @@ import { RingQueue } from '../internal/ring-queue.js';
 import { Lane } from './lane.js';
 import { RateLog, type RateWindow } from './rate-log.js';
 import type { Task } from './task.js';
+import { timerDelay } from './timer-delay.js';
 
 /** The per-key limits, validated. */
 export interface KeyLimits {
@@ -90,6 +91,9 @@ export class KeyTable {
     let key = this.keys.get(name);
     if (key === undefined) {
       key = new Key(name);
+      // The log exists from the key's first task, so that tasks let through before any of them starts
+      // reserve the key's rate (key-rate-ignored-until-the-first-start).
+      if (this.limits.rate.length > 0) key.log = new RateLog(this.limits.rate);
       this.keys.set(name, key);
     }
     if ((key.parked === undefined || key.parked.size === 0) && this.hasRoom(key, performance.now())) {
@@ -115,9 +119,11 @@ export class KeyTable {
     const key = this.keys.get(name) as Key;
     key.ready--;
     key.running++;
-    if (this.limits.rate.length > 0) {
-      if (key.log === undefined) key.log = new RateLog(this.limits.rate);
+    if (key.log !== undefined) {
       key.log.record(now);
+      // A start may free no room now, but it fixes when the next one fits: a task parked because the ready
+      // ones held the whole rate waits for that moment, not for a task to end (key-parked-task-waited-for-an-end).
+      this.schedule(key);
     }
   }
 
@@ -225,7 +231,7 @@ export class KeyTable {
     const wait = key.log.wait(performance.now(), key.ready);
     // Infinity: the key's ready tasks hold all of its room; their starts free it up.
     if (wait === Number.POSITIVE_INFINITY) return;
-    key.timer = setTimeout(rateOpened, Math.max(1, Math.ceil(wait)), this, key);
+    key.timer = setTimeout(rateOpened, timerDelay(wait), this, key);
   }
 
   /** Drops an idle key, at once without a rate, else once its latest start has left every window. */
@@ -236,7 +242,7 @@ export class KeyTable {
       return;
     }
     if (this.sweeper === undefined) {
-      this.sweeper = setTimeout(sweep, this.longest, this);
+      this.sweeper = setTimeout(sweep, timerDelay(this.longest), this);
       this.sweeper.unref();
     }
   }
@@ -252,7 +258,7 @@ export class KeyTable {
       else waiting = true;
     }
     if (waiting) {
-      this.sweeper = setTimeout(sweep, this.longest, this);
+      this.sweeper = setTimeout(sweep, timerDelay(this.longest), this);
       this.sweeper.unref();
     }
   }

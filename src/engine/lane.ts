@@ -66,6 +66,20 @@ export class Lane<T extends { state: string }> {
     }
   }
 
+  /**
+   * The first live item for which `pred` holds, and whether it is the first live item of the line; O(length).
+   */
+  find(pred: (item: T) => boolean): { item: T; first: boolean } | undefined {
+    let found: { item: T; first: boolean } | undefined;
+    let seenLive = false;
+    this.store.forEach((item) => {
+      if (found !== undefined || item.state !== this.live) return;
+      if (pred(item)) found = { item, first: !seenLive };
+      seenLive = true;
+    });
+    return found;
+  }
+
   /** Calls `fn` on every live item, front first. */
   forEach(fn: (item: T) => void): void {
     this.store.forEach((item) => {

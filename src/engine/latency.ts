@@ -133,7 +133,8 @@ export class LatencyWindow {
   /** Moves to the slice of `now`, clearing the slices it passes; returns its place in the ring. */
   private advance(now: number): number {
     const epoch = Math.floor(now / this.sliceMs);
-    if (epoch === this.epoch) return this.slice;
+    // A time a little in the past (a start time taken earlier in the same pass) counts in the current slice.
+    if (epoch <= this.epoch) return this.slice;
     const steps = this.epoch < 0 ? SLICES : Math.min(SLICES, epoch - this.epoch);
     for (let k = 1; k <= steps; k++) {
       const s = (this.slice + k) % SLICES;

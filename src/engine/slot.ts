@@ -17,6 +17,8 @@ export interface PoolControl {
 export interface SlotOwner extends PoolControl {
   /** A task reported progress (`ctx.progress(value)`) from the attempt running on `slot`. */
   progressed(attempt: unknown, value: unknown): void;
+  /** The id a task shows outside (`ctx.taskId`). */
+  idOf(task: unknown): string;
 }
 
 /** What a slot is doing; `retired` slots were removed by a resize and keep their figures. */
@@ -37,6 +39,8 @@ export class Slot<A> {
   attempt: A | undefined = undefined;
   /** Task functions that timed out but have not returned yet: they still occupy the slot. */
   zombies = 0;
+  /** The key whose room a timed-out function on this slot still holds (it is given back when it returns). */
+  keyHeld: string | undefined = undefined;
   executed = 0;
   failed = 0;
   busyMs = 0;

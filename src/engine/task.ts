@@ -248,7 +248,7 @@ export class Attempt implements TaskContext {
   }
 
   get taskId(): string {
-    return String(this.task.id);
+    return this.slot.owner.idOf(this.task);
   }
 
   get workerId(): number {

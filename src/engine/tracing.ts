@@ -11,6 +11,8 @@ import { channel, tracingChannel } from 'node:diagnostics_channel';
  * promise `asyncStart`/`asyncEnd`; `error` when it failed), as `TracingChannel.tracePromise` does.
  */
 export interface AttemptTrace {
+  /** The pool that published it (its `LitePool`, `ThreadPool` or `DistributedPool`): tells pools apart when names are shared. */
+  readonly source: object;
   /** The task's id (`ctx.taskId`): the same for every attempt. */
   readonly taskId: string;
   /** The attempt, from 1. */
@@ -34,6 +36,8 @@ export interface AttemptTrace {
 
 /** Published on `litepool:admission` when a submitter that had to wait for room is admitted or refused. */
 export interface AdmissionTrace {
+  /** The pool that published it (its `LitePool`, `ThreadPool` or `DistributedPool`): tells pools apart when names are shared. */
+  readonly source: object;
   /** The task's id. */
   readonly taskId: string;
   /** The pool's `name` option, if set. */
@@ -50,6 +54,8 @@ export interface AdmissionTrace {
 
 /** Published on `litepool:retry` when a failed attempt is to be retried. */
 export interface RetryTrace {
+  /** The pool that published it (its `LitePool`, `ThreadPool` or `DistributedPool`): tells pools apart when names are shared. */
+  readonly source: object;
   /** The task's id. */
   readonly taskId: string;
   /** The pool's `name` option, if set. */
@@ -66,6 +72,8 @@ export interface RetryTrace {
 
 /** Published on `litepool:settled` when a task settles: its outcome, after its last attempt and its callbacks. */
 export interface SettledTrace {
+  /** The pool that published it (its `LitePool`, `ThreadPool` or `DistributedPool`): tells pools apart when names are shared. */
+  readonly source: object;
   /** The task's id. */
   readonly taskId: string;
   /** The pool's `name` option, if set. */

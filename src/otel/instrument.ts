@@ -54,8 +54,16 @@ function errorOf(value: unknown): Error {
  */
 export function instrument(options: InstrumentOptions = {}): () => void {
   const { tracer, meter } = options;
-  const open = new Map<string, Open>();
-  const id = (t: { pool: string | undefined; taskId: string }) => `${t.pool ?? ''}\u0000${t.taskId}`;
+  // Task ids are unique per pool: spans are found by pool, then id.
+  const open = new Map<object, Map<string, Open>>();
+  const pool = (source: object): Map<string, Open> => {
+    let tasks = open.get(source);
+    if (tasks === undefined) {
+      tasks = new Map();
+      open.set(source, tasks);
+    }
+    return tasks;
+  };
   let wait: Histogram | undefined;
   let run: Histogram | undefined;
   const started = new WeakMap<AttemptTrace, number>();
@@ -81,15 +89,15 @@ export function instrument(options: InstrumentOptions = {}): () => void {
     started.set(t, now);
     wait?.record(t.waitMs, attributes(t));
     if (tracer === undefined) return;
-    const key = id(t);
-    let entry = open.get(key);
+    const tasks = pool(t.source);
+    let entry = tasks.get(t.taskId);
     if (entry === undefined) {
       const task = tracer.startSpan('litepool.task', {
         startTime: performance.timeOrigin + now - t.waitMs,
         attributes: { ...attributes(t), 'litepool.task_id': t.taskId, 'litepool.wait_ms': t.waitMs },
       });
       entry = { task, attempt: undefined };
-      open.set(key, entry);
+      tasks.set(t.taskId, entry);
     }
     entry.attempt = tracer.startSpan(
       'litepool.attempt',
@@ -101,7 +109,7 @@ export function instrument(options: InstrumentOptions = {}): () => void {
     const t = m as AttemptTrace;
     const begun = started.get(t);
     if (begun !== undefined) run?.record(performance.now() - begun, attributes(t));
-    const entry = open.get(id(t));
+    const entry = open.get(t.source)?.get(t.taskId);
     const span = entry?.attempt;
     if (entry === undefined || span === undefined) return;
     entry.attempt = undefined;
@@ -118,14 +126,15 @@ export function instrument(options: InstrumentOptions = {}): () => void {
   };
   const onRetry = (m: unknown): void => {
     const r = m as RetryTrace;
-    open.get(id(r))?.task.addEvent('litepool.retry', { 'litepool.attempt': r.attempt, 'litepool.delay_ms': r.delayMs, 'exception.message': r.error.message });
+    open.get(r.source)?.get(r.taskId)?.task.addEvent('litepool.retry', { 'litepool.attempt': r.attempt, 'litepool.delay_ms': r.delayMs, 'exception.message': r.error.message });
   };
   const onSettled = (m: unknown): void => {
     const s = m as SettledTrace;
-    const key = id(s);
-    const entry = open.get(key);
-    if (entry === undefined) return;
-    open.delete(key);
+    const tasks = open.get(s.source);
+    const entry = tasks?.get(s.taskId);
+    if (tasks === undefined || entry === undefined) return;
+    tasks.delete(s.taskId);
+    if (tasks.size === 0) open.delete(s.source);
     entry.task.setAttribute('litepool.attempts', s.attempts);
     if (!s.ok && s.error !== undefined) {
       entry.task.recordException(s.error);
@@ -149,7 +158,7 @@ export function instrument(options: InstrumentOptions = {}): () => void {
     task.asyncEnd.unsubscribe(onEnd);
     retry.unsubscribe(onRetry);
     settled.unsubscribe(onSettled);
-    for (const entry of open.values()) entry.task.end();
+    for (const tasks of open.values()) for (const entry of tasks.values()) entry.task.end();
     open.clear();
   };
 }

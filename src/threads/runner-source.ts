@@ -57,7 +57,8 @@ parentPort.on('message', async (task) => {
     const mod = await load(task.module);
     const fn = mod[task.name];
     if (typeof fn !== 'function') throw new TypeError(task.module + ' has no exported function ' + JSON.stringify(task.name));
-    const ctx = { taskId: task.taskId, attempt: task.attempt, signal: never, progress: (value) => send({ id, progress: true, value }) };
+    // A value that cannot be cloned throws here, in the task, rather than failing the task from outside.
+    const ctx = { taskId: task.taskId, attempt: task.attempt, signal: never, progress: (value) => parentPort.postMessage({ id, progress: true, value }) };
     const value = await fn(task.input, ctx);
     send({ id, ok: true, value });
   } catch (error) {

@@ -61,6 +61,8 @@ export interface ThreadPoolOptions {
   keys?: KeyOptions;
   /** As `LitePool`'s `name`: carried by trace messages. */
   name?: string;
+  /** As `LitePool`'s `latencyWindow`: the window of `usage().latency` in ms (0: off). */
+  latencyWindow?: number;
   /** The clock the scaler reads (tests inject one). */
   clock?: Clock;
 }
@@ -97,7 +99,7 @@ export interface ThreadTaskOptions {
   transfer?: readonly TransferItem[];
 }
 
-const OPTION_NAMES = new Set(['minThreads', 'maxThreads', 'tasksPerThread', 'idleTimeout', 'queueSize', 'resourceLimits', 'preload', 'scaling', 'onCallbackError', 'clock', 'rate', 'keys', 'name']);
+const OPTION_NAMES = new Set(['minThreads', 'maxThreads', 'tasksPerThread', 'idleTimeout', 'queueSize', 'resourceLimits', 'preload', 'scaling', 'onCallbackError', 'clock', 'rate', 'keys', 'name', 'latencyWindow']);
 
 function resolveScaling(s: ScalingOptions | undefined): ResolvedScaling {
   const o = s ?? {};
@@ -169,6 +171,7 @@ export class ThreadPool extends TaskPool {
         ...(options.rate === undefined ? {} : { rate: options.rate }),
         ...(options.keys === undefined ? {} : { keys: options.keys }),
         ...(options.name === undefined ? {} : { name: options.name }),
+        ...(options.latencyWindow === undefined ? {} : { latencyWindow: options.latencyWindow }),
       },
       executor,
     );

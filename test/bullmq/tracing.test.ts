@@ -48,6 +48,7 @@ describe('trace points of a distributed pool', { skip: !available }, () => {
     }
     const first = traces[0] as AttemptTrace;
     assert.equal(first.pool, POOL);
+    assert.match(first.taskId, new RegExp(`^${dp.id}-\\d+$`), 'the same id the handler sees as ctx.taskId (distributed-task-ids-differed-between-producer-and-worker)');
     assert.equal(first.result, 3);
     const ids = [...new Set(traces.map((t) => t.taskId))];
     assert.equal(ids.length, 2);
