@@ -79,11 +79,13 @@ class Histogram {
       if ((this.maxes[s] as number) > max) max = this.maxes[s] as number;
     }
     if (count === 0) return { p50: 0, p90: 0, p99: 0, max: 0, count: 0 };
+    const merged = new Float64Array(BUCKETS);
+    for (const counts of this.counts) for (let i = 0; i < BUCKETS; i++) merged[i] = (merged[i] as number) + (counts[i] as number);
     const at = (q: number): number => {
       const rank = Math.ceil(q * count);
       let seen = 0;
       for (let i = 0; i < BUCKETS; i++) {
-        for (let s = 0; s < SLICES; s++) seen += (this.counts[s] as Uint32Array)[i] as number;
+        seen += merged[i] as number;
         if (seen >= rank) return Math.min(valueOf(i), max);
       }
       return max;
