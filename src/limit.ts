@@ -137,7 +137,8 @@ export function limit(concurrency: number | LimitOptions): LimitFunction {
   let current = validateConcurrency(concurrency);
   const rejecting = validateBoolean('rejectOnClear', rejectOnClear);
   // The engine itself, without a pool's face: a limiter needs none of its vocabulary.
-  const engine = new Engine(resolvePoolOptions({ workers: slotsFor(current) }), deferredExecutor, new EventEmitter<PoolEvents>());
+  // No latency figures: a limit function has no usage() to show them, so its calls take no clock reads.
+  const engine = new Engine(resolvePoolOptions({ workers: slotsFor(current), latencyWindow: 0 }), deferredExecutor, new EventEmitter<PoolEvents>());
   // Between a raise of `concurrency` and the microtask that starts the waiting calls (p-limit's), the engine
   // keeps no more slots than calls running, and a call or a completion starts one waiting call, the first.
   let growing = false;

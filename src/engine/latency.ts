@@ -21,11 +21,11 @@ export interface LatencyFigures {
   readonly count: number;
 }
 
-/** How long tasks waited to start (admission, or the end of a backoff, to the start) and how long attempts ran. */
+/** How long tasks waited to start (admission, or the end of a backoff, to the start) and how long attempts held a worker. */
 export interface Latency {
   /** From admission (or the end of a retry's backoff) to the start of an attempt. */
   readonly wait: LatencyFigures;
-  /** From the start of an attempt to its end. */
+  /** How long an attempt held its worker (the last one with the task's callbacks). */
   readonly run: LatencyFigures;
   /** The window the figures cover, in ms. */
   readonly window: number;

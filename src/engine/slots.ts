@@ -52,10 +52,14 @@ export class Slots<A> {
     return slot;
   }
 
-  /** The slot is free again (its task left and no timed-out function runs on it). */
-  release(slot: Slot<A>): void {
+  /**
+   * The slot is free again (its task left and no timed-out function runs on it); returns how long it was
+   * held (ending at {@link releasedAt}).
+   */
+  release(slot: Slot<A>): number {
     const now = performance.now();
-    slot.busyMs += now - slot.busySince;
+    const held = now - slot.busySince;
+    slot.busyMs += held;
     this.clockAt = now;
     this.clockValid = true;
     this.busy--;
@@ -66,6 +70,12 @@ export class Slots<A> {
       slot.state = 'idle';
       this.idle.push(slot);
     }
+    return held;
+  }
+
+  /** The time of the last release. */
+  get releasedAt(): number {
+    return this.clockAt;
   }
 
   /** The dispatch pass is over: the next start reads the clock again. */
