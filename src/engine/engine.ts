@@ -52,6 +52,9 @@ const noop = (): void => {};
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** Queue times are kept in 30 bits of 0.1 ms ticks. */
+const TICK_MASK = 0x3fffffff;
+
 /** The window of the wait and run figures when the pool's `latencyWindow` is not given, in ms. */
 const DEFAULT_LATENCY_WINDOW = 60_000;
 
@@ -174,9 +177,8 @@ export class Engine implements RerunHost, SlotOwner {
   private gateTimer: NodeJS.Timeout | undefined = undefined;
   /** When the gate's timer fires. */
   private gateWake = 0;
-  /** The queue time of the current synchronous run of code (see {@link queueTime}). */
-  private stamp = 0;
-  private stampValid = false;
+  /** The origin of queue times (see {@link queueTicks}). */
+  private readonly origin = performance.now();
   /** Sets the number of slots from the latency and overload of finished attempts, when adaptive. */
   private readonly adaptive: AdaptiveLimit | undefined;
   /** Wait and run times over the `latencyWindow`, unless it is 0. */
@@ -327,7 +329,7 @@ export class Engine implements RerunHost, SlotOwner {
     if (this.keys !== undefined) {
       const key = keyOf(task);
       if (key !== undefined && !this.keys.enter(task, key)) {
-        if (this.timesWaits) task.queuedAt = this.queueTime();
+        if (this.timesWaits) task.queuedAt = this.queueTicks();
         if (task.extra?.parent !== undefined) this.nesting.waits(task);
         return;
       }
@@ -336,7 +338,7 @@ export class Engine implements RerunHost, SlotOwner {
       this.dispatch(task, scoped);
       return;
     }
-    if (this.timesWaits) task.queuedAt = this.queueTime();
+    if (this.timesWaits) task.queuedAt = this.queueTicks();
     this.queue.push(task);
     if (task.extra?.parent !== undefined) this.nesting.waits(task);
   }
@@ -590,7 +592,7 @@ export class Engine implements RerunHost, SlotOwner {
         this.keys.started(key, at);
       }
     }
-    if (this.latency !== undefined) this.latency.recordWait(task.queuedAt === 0 ? 0 : at - task.queuedAt, at);
+    if (this.latency !== undefined) this.latency.recordWait(this.waitedMs(task, at), at);
     if (this.events.listenerCount('active') > 0) this.events.emit('active', this.idOf(task));
     if (scoped) task.runInAsyncScope(this.runAttempt, this, task, slot, undefined, at);
     else this.runAttempt(task, slot, undefined, at);
@@ -806,8 +808,7 @@ export class Engine implements RerunHost, SlotOwner {
 
   /** The trace message of an attempt about to start (only built with a subscriber). */
   private traceOf(task: Task, attempt: Attempt, rerun: boolean): AttemptTrace {
-    const queuedAt = task.queuedAt;
-    const waitMs = rerun || queuedAt === 0 ? 0 : Math.max(0, attempt.startedAt - queuedAt);
+    const waitMs = rerun ? 0 : this.waitedMs(task, attempt.startedAt);
     return { taskId: this.idOf(task), source: this.events, attempt: attempt.attempt, pool: this.name, key: keyOf(task), workerId: attempt.slot.id, waitMs };
   }
 
@@ -930,7 +931,7 @@ export class Engine implements RerunHost, SlotOwner {
     this.backoff.delete(task);
     // Admitted already, so it needs no room.
     task.state = 'queued';
-    if (this.timesWaits) task.queuedAt = this.queueTime();
+    if (this.timesWaits) task.queuedAt = this.queueTicks();
     const key = this.keys === undefined ? undefined : keyOf(task);
     if (key === undefined || (this.keys as KeyTable).enter(task, key)) this.queue.unshift(task);
     this.dispatch();
@@ -1226,20 +1227,23 @@ export class Engine implements RerunHost, SlotOwner {
   }
 
   /**
-   * The time a task joins the queue: one clock reading per synchronous run of code (a loop that submits
-   * 10,000 tasks reads the clock once), dropped at the next microtask.
+   * The time a task joins the queue, in ticks of 0.1 ms since the engine was made, wrapped to 30 bits (1.24
+   * days): a small integer, so that the task's field holds it in place, where a fractional number of ms
+   * would cost a heap number per task. Never 0 (0: the task started at once).
    */
-  private queueTime(): number {
-    if (this.stampValid) return this.stamp;
-    this.stamp = performance.now();
-    this.stampValid = true;
-    queueMicrotask(this.dropStamp);
-    return this.stamp;
+  private queueTicks(): number {
+    return ((performance.now() - this.origin) * 10) & TICK_MASK || 1;
   }
 
-  private readonly dropStamp = (): void => {
-    this.stampValid = false;
-  };
+  /** How long `task` waited, in ms, for a start at `at` (`performance.now()` ms). */
+  private waitedMs(task: Task, at: number): number {
+    const queued = task.queuedAt;
+    if (queued === 0) return 0;
+    const ticks = (((at - this.origin) * 10) & TICK_MASK) - queued;
+    // A start time taken a little before the queue time (the same pass): no wait. A wait beyond the wrap
+    // (1.24 days) is counted modulo it.
+    return ticks < 0 ? (ticks + TICK_MASK + 1 > TICK_MASK / 2 ? 0 : (ticks + TICK_MASK + 1) / 10) : ticks / 10;
+  }
 
   /** Forgets the wait and run times recorded so far. */
   resetLatency(): void {

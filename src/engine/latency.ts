@@ -51,36 +51,30 @@ function valueOf(i: number): number {
   return (low + 2 ** (e - 5)) / 1000;
 }
 
-/** One kind of duration over the window. */
+/** One kind of duration over the window: counts per slice and bucket in one array, the longest per slice. */
 class Histogram {
-  private readonly counts = Array.from({ length: SLICES }, () => new Uint32Array(BUCKETS));
-  private readonly maxes = new Float64Array(SLICES);
-  private readonly totals = new Float64Array(SLICES);
-
-  record(slice: number, ms: number): void {
-    const counts = this.counts[slice] as Uint32Array;
-    const i = bucketOf(ms);
-    counts[i] = (counts[i] as number) + 1;
-    this.totals[slice] = (this.totals[slice] as number) + 1;
-    if (ms > (this.maxes[slice] as number)) this.maxes[slice] = ms;
-  }
+  readonly counts = new Uint32Array(SLICES * BUCKETS);
+  readonly maxes = new Float64Array(SLICES);
 
   clear(slice: number): void {
-    (this.counts[slice] as Uint32Array).fill(0);
+    this.counts.fill(0, slice * BUCKETS, (slice + 1) * BUCKETS);
     this.maxes[slice] = 0;
-    this.totals[slice] = 0;
   }
 
   figures(): LatencyFigures {
+    const merged = new Float64Array(BUCKETS);
     let count = 0;
-    let max = 0;
     for (let s = 0; s < SLICES; s++) {
-      count += this.totals[s] as number;
-      if ((this.maxes[s] as number) > max) max = this.maxes[s] as number;
+      const base = s * BUCKETS;
+      for (let i = 0; i < BUCKETS; i++) {
+        const n = this.counts[base + i] as number;
+        merged[i] = (merged[i] as number) + n;
+        count += n;
+      }
     }
     if (count === 0) return { p50: 0, p90: 0, p99: 0, max: 0, count: 0 };
-    const merged = new Float64Array(BUCKETS);
-    for (const counts of this.counts) for (let i = 0; i < BUCKETS; i++) merged[i] = (merged[i] as number) + (counts[i] as number);
+    let max = 0;
+    for (let s = 0; s < SLICES; s++) if ((this.maxes[s] as number) > max) max = this.maxes[s] as number;
     const at = (q: number): number => {
       const rank = Math.ceil(q * count);
       let seen = 0;
@@ -100,9 +94,9 @@ export class LatencyWindow {
   private readonly sliceMs: number;
   private readonly wait = new Histogram();
   private readonly run = new Histogram();
-  /** The number of the current slice since the clock's origin, and its place in the ring. */
-  private epoch = -1;
+  /** The place of the current slice in the ring, and when it ends (`performance.now()` ms). */
   private slice = 0;
+  private sliceEnd = Number.NEGATIVE_INFINITY;
 
   constructor(window: number) {
     this.window = window;
@@ -111,16 +105,18 @@ export class LatencyWindow {
 
   /** A task waited `ms` before an attempt started at `now`. */
   recordWait(ms: number, now: number): void {
-    this.wait.record(this.advance(now), ms);
+    if (now >= this.sliceEnd) this.advance(now);
+    record(this.wait, this.slice, ms);
   }
 
-  /** An attempt ran `ms`, ending at `now`. */
+  /** An attempt held its worker `ms`, until `now`. */
   recordRun(ms: number, now: number): void {
-    this.run.record(this.advance(now), ms);
+    if (now >= this.sliceEnd) this.advance(now);
+    record(this.run, this.slice, ms);
   }
 
   figures(now: number): Latency {
-    this.advance(now);
+    if (now >= this.sliceEnd) this.advance(now);
     return { wait: this.wait.figures(), run: this.run.figures(), window: this.window };
   }
 
@@ -132,19 +128,25 @@ export class LatencyWindow {
     }
   }
 
-  /** Moves to the slice of `now`, clearing the slices it passes; returns its place in the ring. */
-  private advance(now: number): number {
-    const epoch = Math.floor(now / this.sliceMs);
-    // A time a little in the past (a start time taken earlier in the same pass) counts in the current slice.
-    if (epoch <= this.epoch) return this.slice;
-    const steps = this.epoch < 0 ? SLICES : Math.min(SLICES, epoch - this.epoch);
-    for (let k = 1; k <= steps; k++) {
+  /**
+   * Moves to the slice of `now`, clearing the slices it passes. A time a little in the past (a start time
+   * taken earlier in the same pass) never gets here: it counts in the current slice.
+   */
+  private advance(now: number): void {
+    const first = this.sliceEnd === Number.NEGATIVE_INFINITY;
+    const passed = first ? SLICES : Math.min(SLICES, Math.floor((now - this.sliceEnd) / this.sliceMs) + 1);
+    for (let k = 1; k <= passed; k++) {
       const s = (this.slice + k) % SLICES;
       this.wait.clear(s);
       this.run.clear(s);
     }
-    this.slice = (this.slice + steps) % SLICES;
-    this.epoch = epoch;
-    return this.slice;
+    this.slice = (this.slice + passed) % SLICES;
+    this.sliceEnd = (Math.floor(now / this.sliceMs) + 1) * this.sliceMs;
   }
+}
+
+function record(h: Histogram, slice: number, ms: number): void {
+  const i = slice * BUCKETS + bucketOf(ms);
+  h.counts[i] = (h.counts[i] as number) + 1;
+  if (ms > (h.maxes[slice] as number)) h.maxes[slice] = ms;
 }

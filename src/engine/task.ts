@@ -177,7 +177,7 @@ export class Task extends AsyncResource {
   result: unknown = undefined;
   extra: TaskExtra | undefined = undefined;
   /**
-   * When the task last joined the queue (admitted, or back from a backoff), `performance.now()` ms, while the
+   * When the task last joined the queue (admitted, or back from a backoff), in the engine's ticks, while the
    * pool measures waits; 0 for a task that started at once.
    */
   queuedAt = 0;
