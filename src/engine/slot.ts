@@ -45,6 +45,8 @@ export class Slot<A> {
   failed = 0;
   busyMs = 0;
   busySince = 0;
+  /** When the attempt running here started (`performance.now()` ms). */
+  startedAt = 0;
   /** Resolves a rerun waiting for this slot's timed-out function to return. */
   onDrained: (() => void) | undefined = undefined;
   /**

@@ -78,6 +78,11 @@ export class Slots<A> {
     return this.clockAt;
   }
 
+  /** Whether {@link releasedAt} is from this dispatch pass (a fresh enough clock reading to reuse). */
+  get clockFresh(): boolean {
+    return this.clockValid;
+  }
+
   /** The dispatch pass is over: the next start reads the clock again. */
   endPass(): void {
     this.clockValid = false;

@@ -227,15 +227,19 @@ export class Attempt implements TaskContext {
   private reason: Error | undefined = undefined;
   private hook: ((reason: Error) => void) | undefined = undefined;
 
-  /** When the attempt started (`performance.now()` ms): the time rate windows count. */
-  readonly startedAt: number;
-
-  constructor(task: Task, slot: Slot<Attempt>, attempt: number, rerun: RerunSink | undefined, startedAt: number) {
+  constructor(task: Task, slot: Slot<Attempt>, attempt: number, rerun: RerunSink | undefined) {
     this.task = task;
     this.slot = slot;
     this.attempt = attempt;
     this.rerun = rerun;
-    this.startedAt = startedAt;
+  }
+
+  /**
+   * When the attempt started (`performance.now()` ms): the time rate windows count. Kept on the slot, whose
+   * field is updated in place, where a fractional number on each attempt would cost a heap number each.
+   */
+  get startedAt(): number {
+    return this.slot.startedAt;
   }
 
   get pool(): PoolControl {
