@@ -96,7 +96,7 @@ export class KeyTable {
       if (this.limits.rate.length > 0) key.log = new RateLog(this.limits.rate);
       this.keys.set(name, key);
     }
-    if ((key.parked === undefined || key.parked.size === 0) && this.hasRoom(key, performance.now())) {
+    if ((key.parked === undefined || key.parked.size === 0) && this.hasRoom(key)) {
       key.ready++;
       return true;
     }
@@ -111,7 +111,7 @@ export class KeyTable {
   /** Whether a task of key `name` admitted now would be ready (a new key always is). */
   canStart(name: string): boolean {
     const key = this.keys.get(name);
-    return key === undefined || ((key.parked === undefined || key.parked.size === 0) && this.hasRoom(key, performance.now()));
+    return key === undefined || ((key.parked === undefined || key.parked.size === 0) && this.hasRoom(key));
   }
 
   /** A ready task of key `name` leaves the queue to start at `now` (read only when the key has a rate). */
@@ -169,8 +169,7 @@ export class KeyTable {
   promote(key: Key): void {
     const parked = key.parked;
     if (parked === undefined || parked.size === 0) return;
-    const now = performance.now();
-    while (parked.size > 0 && this.hasRoom(key, now)) {
+    while (parked.size > 0 && this.hasRoom(key)) {
       const task = parked.shift() as Task;
       this.parked--;
       key.ready++;
@@ -218,10 +217,10 @@ export class KeyTable {
     this.sweeper = undefined;
   }
 
-  /** Whether one more task of `key` may become ready at `now`. */
-  private hasRoom(key: Key, now: number): boolean {
+  /** Whether one more task of `key` may become ready now (the clock is read only for a key with a rate). */
+  private hasRoom(key: Key): boolean {
     if (key.running + key.ready >= this.limits.workers) return false;
-    return key.log === undefined || key.log.wait(now, key.ready) === 0;
+    return key.log === undefined || key.log.wait(performance.now(), key.ready) === 0;
   }
 
   /** With tasks parked only for the key's rate, wakes up when it has room. */

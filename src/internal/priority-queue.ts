@@ -35,6 +35,13 @@ export class PriorityQueue<T extends Prioritized> {
     this.count++;
   }
 
+  /** The first item of the highest priority, left in place, or `undefined` when empty. */
+  peek(): T | undefined {
+    if (this.count === 0) return undefined;
+    for (const level of this.levels) if (level.queue.length > 0) return level.queue.peek();
+    return undefined;
+  }
+
   /** Removes and returns the first item of the highest priority, or `undefined` when empty. */
   shift(): T | undefined {
     if (this.count === 0) return undefined;

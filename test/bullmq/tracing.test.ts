@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { channel, tracingChannel } from 'node:diagnostics_channel';
 import { after, before, describe, test } from 'node:test';
 import { DistributedPool } from '../../src/bullmq/index.js';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { AttemptTrace, RetryTrace } from '../../src/index.js';
+import { instrument } from '../../src/otel/index.js';
 import { redisAvailable, RedisServer, WorkerProcess } from '../fixtures/redis-server.js';
 
 const available = redisAvailable();
@@ -63,5 +65,26 @@ describe('trace points of a distributed pool', { skip: !available }, () => {
         [ids[1], POOL, 2, 'EAGAIN'],
       ],
     );
+  });
+  test('litepool/otel: a remote task becomes a task span with its attempt, named by the pool', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('t');
+    const stop = instrument({ tracer });
+    const dp = new DistributedPool({ pool: POOL, connection: redis.url, workers: 1 });
+    try {
+      const me = await dp.run<{ taskId: string }>('whoami', null);
+      const spans = exporter.getFinishedSpans();
+      assert.deepEqual(
+        spans.map((s) => [s.name, s.attributes['litepool.pool'], s.attributes['litepool.task_id']]),
+        [
+          ['litepool.attempt', POOL, me.taskId],
+          ['litepool.task', POOL, me.taskId],
+        ],
+        "the producer's spans carry the id the handler saw",
+      );
+    } finally {
+      stop();
+      await dp.close();
+    }
   });
 });
