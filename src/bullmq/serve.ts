@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { resolveCloseOptions, type CloseOptions } from '../close-options.js';
+import type { PoolControl } from '../engine/slot.js';
 import { AbortError, PoolClosedError, TaskTimeoutError, toError } from '../errors.js';
 import { validateDuration, validateFunction, validateInteger, validateOptions } from '../options.js';
 import { connect, disconnect, validateConnection, type Connection } from './connection.js';
@@ -42,7 +43,7 @@ export interface RemoteContext {
    */
   readonly startedAt: number;
   /** The pool, as far as a handler may steer it: `ctx.pool.pauseFor(ms)` holds every start on every worker (HTTP 429). */
-  readonly pool: { pauseFor(ms: number): void };
+  readonly pool: PoolControl;
   /**
    * Reports progress (a JSON value) to the task's `onProgress` on the producer, in order, before the task
    * settles there.
@@ -140,7 +141,7 @@ class JobRun implements RemoteContext {
     readonly attempt: number,
     readonly taskId: string,
     readonly workerId: string,
-    readonly pool: { pauseFor(ms: number): void },
+    readonly pool: PoolControl,
   ) {}
 
   get signal(): AbortSignal {
