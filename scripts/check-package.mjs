@@ -14,6 +14,8 @@ const root = resolve('.');
 // contract (docs/DESIGN.md, "Size budget"), so the budget sits about 5 % above it to catch growth.
 const SIZE_BUDGET = 21 * 1024;
 const require = createRequire(import.meta.url);
+// The optional peers' ranges, installed into the test project only for the entries that need them.
+const peers = require(join(root, 'package.json')).peerDependencies;
 const bin = (pkg, file) => join(root, 'node_modules', pkg, file);
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
 const step = (name, fn) => {
@@ -117,7 +119,6 @@ try {
   }
   step('bullmq entry from ESM, CommonJS and TypeScript (bullmq, ioredis installed)', () => {
     // Installed only now: every step above ran without them, as in-process users do.
-    const peers = JSON.parse(run('node', ['-p', 'JSON.stringify(require("./package.json").peerDependencies)'], { cwd: root }));
     run('npm', ['install', '--no-audit', '--no-fund', '--silent', `bullmq@${peers.bullmq}`, `ioredis@${peers.ioredis}`], { cwd: app });
     const check = [
       "try { new DistributedPool({ pool: 'a:b', connection: 'redis://127.0.0.1:1' }); } catch (e) { m = e.constructor.name + ': ' + e.message.slice(0, 30); }",
@@ -141,7 +142,6 @@ try {
     run(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node', '--typeRoots', join(root, 'node_modules/@types'), file], { cwd: app });
   });
   step('otel entry from ESM, CommonJS and TypeScript (@opentelemetry/api installed)', () => {
-    const peers = JSON.parse(run('node', ['-p', 'JSON.stringify(require("./package.json").peerDependencies)'], { cwd: root }));
     run('npm', ['install', '--no-audit', '--no-fund', '--silent', `@opentelemetry/api@${peers['@opentelemetry/api']}`], { cwd: app });
     const check = ['const stop = instrument({});', 'stop();', 'console.log(typeof instrument);'];
     writeFileSync(join(app, 'otel.mjs'), ["import { instrument } from 'litepool/otel';", ...check].join('\n'));

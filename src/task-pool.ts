@@ -13,7 +13,7 @@ import * as messages from './messages.js';
 import type { PoolEvents } from './events.js';
 import { mapArray, mapStream, type MapFunction, type MapIterableOptions, type MapOptions } from './map.js';
 import type { RateWindow } from './engine/rate-log.js';
-import { resolvePoolOptions, validateDuration, validateFunction, validateRate, type PoolOptions } from './options.js';
+import { resolvePoolOptions, validateFunction, validateRate, type PoolOptions } from './options.js';
 import { resolveRunOptions, type RunOptions } from './run-options.js';
 import type { TaskContext } from './task-context.js';
 import { TaskGroup } from './task-group.js';
@@ -217,7 +217,7 @@ export class TaskPool extends EventEmitter<PoolEvents> {
    * `Retry-After` (from a task: `ctx.pool.pauseFor(ms)`). A later end than one in force wins.
    */
   pauseFor(ms: number): void {
-    this.engine.pauseFor(validateDuration('pauseFor(ms)', ms));
+    this.engine.pauseFor(ms);
   }
 
   /** Forgets the wait and run times behind `usage().latency` (a fresh window from now). */

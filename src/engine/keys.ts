@@ -145,8 +145,7 @@ export class KeyTable {
   unready(name: string): void {
     const key = this.keys.get(name) as Key;
     key.ready--;
-    this.promote(key);
-    this.forget(key);
+    this.roomFreed(key);
   }
 
   /** A parked task left its key's line without starting (cancelled): it becomes a tombstone there. */
@@ -161,6 +160,11 @@ export class KeyTable {
   left(name: string): void {
     const key = this.keys.get(name) as Key;
     key.running--;
+    this.roomFreed(key);
+  }
+
+  /** A task of `key` gave its room back: its parked tasks may become ready, or the key may go. */
+  private roomFreed(key: Key): void {
     this.promote(key);
     this.forget(key);
   }
