@@ -2,7 +2,7 @@
 // input) or litepool's serve() (`MODE=litepool`: the same handler by name). TASK: `noop` or a sleep of
 // `TASK_MS` ms. Says 'ready' over IPC; closes on any message.
 import { Worker } from 'bullmq';
-import { serve } from '../../src/bullmq/index.js';
+import { serve } from '../../dist/esm/bullmq/index.js';
 
 const url = new URL(process.env.REDIS_URL as string);
 const connection = { host: url.hostname, port: Number(url.port), maxRetriesPerRequest: null };
