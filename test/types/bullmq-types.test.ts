@@ -11,10 +11,24 @@ import {
   type RemoteTaskOptions,
   type Server,
 } from '../../src/bullmq/index.js';
+import { ThreadPool } from '../../src/threads/index.js';
 
 declare const url: string;
 declare const urls: string[];
 declare function save(url: string, html: unknown): void;
+
+// The README's snippet of a CPU-heavy handler on threads; checked by the type checker only.
+async function readmeThreadsSnippet(): Promise<void> {
+  const tp = new ThreadPool({ maxThreads: 4 });
+  const tasks = new URL('./hash-task.js', import.meta.url);
+  const worker = await serve({
+    pool: 'hash',
+    connection: 'redis://127.0.0.1:6379',
+    concurrency: 4,
+    handlers: { sha256: (input: { text: string }, ctx: RemoteContext) => tp.runTask(tasks, 'sha256', input, { signal: ctx.signal }) },
+  });
+  process.on('SIGTERM', () => void worker.close({ timeout: 10_000 }).then(() => tp.close()));
+}
 
 // Checked by the type checker only: calling it would connect to Redis.
 async function readmeSnippet(): Promise<void> {
@@ -61,4 +75,5 @@ async function readmeSnippet(): Promise<void> {
 
 test('litepool/bullmq public types compile (see tsc)', () => {
   void readmeSnippet;
+  void readmeThreadsSnippet;
 });
