@@ -2,12 +2,11 @@
 // idempotent; close({ timeout }) turns forced; a closed pool leaves nothing of its own in Redis;
 // Symbol.asyncDispose closes; a worker's graceful close waits for its running task.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import { DistributedPool } from '../../src/bullmq/index.js';
 import { PoolClosedError, TaskTimeoutError } from '../../src/index.js';
 import { rejection } from '../helpers.js';
-import { jobsInQueue, leasesHeld, redisAvailable, RedisServer, scanKeys, waitFor, WorkerProcess } from '../fixtures/redis-server.js';
+import { distributedSuite, jobsInQueue, leasesHeld, redisAvailable, scanKeys, waitFor, withPool, WorkerProcess } from '../fixtures/redis-server.js';
 
 const available = redisAvailable();
 
@@ -20,29 +19,13 @@ const POOLS = {
 } as const;
 
 describe('closing a DistributedPool and its workers', { skip: !available }, () => {
-  let redis: RedisServer;
-  let client: Redis;
-  let workers: WorkerProcess[];
-
-  const started = (key: string, n: number) => waitFor(async () => (await client.llen(`${key}:started`)) >= n, 10_000, `${n} tasks to start under ${key}`);
-
-  before(async () => {
-    redis = await RedisServer.start();
-    client = redis.client();
-    const pools = Object.values(POOLS);
-    workers = await Promise.all([WorkerProcess.start(redis.url, pools, 'w1'), WorkerProcess.start(redis.url, pools, 'w2')]);
-  });
-  after(async () => {
-    await Promise.all(workers.map((w) => w.close()));
-    client.disconnect();
-    await redis.stop();
-  });
+  const env = distributedSuite({ pools: Object.values(POOLS) });
+  const started = (key: string, n: number) => waitFor(async () => (await env.client.llen(`${key}:started`)) >= n, 10_000, `${n} tasks to start under ${key}`);
 
   test('a graceful close waits for running tasks, refuses new ones and rejects callers still waiting for room', async () => {
     const pool = POOLS.graceful;
     const key = `test:${pool}`;
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 1, queueSize: 0 });
-    try {
+    await withPool({ pool, connection: env.redis.url, workers: 1, queueSize: 0 }, async (dp) => {
       const order: string[] = [];
       const held = dp.run<string>('hold', { key }).then((id) => {
         order.push('result');
@@ -57,20 +40,18 @@ describe('closing a DistributedPool and its workers', { skip: !available }, () =
       assert.ok((await rejection(dp.run('add', { a: 1, b: 1 }))) instanceof PoolClosedError);
       assert.ok((await rejection((async () => dp.addTask(dp.newTaskOptions().setTask('add', { a: 1, b: 1 })))())) instanceof PoolClosedError);
       assert.equal(await dp.tryRun('add', { a: 1, b: 1 }), undefined);
-      await client.set(`${key}:open`, '1');
+      await env.client.set(`${key}:open`, '1');
       const [id] = await Promise.all([held, closing]);
       assert.deepEqual(order, ['result', 'closed'], 'close resolved after the running task finished');
-      assert.equal(id, (await client.lrange(`${key}:started`, 0, -1))[0]);
+      assert.equal(id, (await env.client.lrange(`${key}:started`, 0, -1))[0]);
       assert.equal(dp.state, 'closed');
-      assert.equal(await client.llen(`${key}:aborted`), 0, 'the running task was not aborted');
-      assert.equal(await client.get(`test:count:${pool}-blocked`), null);
-    } finally {
-      await dp.close();
-    }
+      assert.equal(await env.client.llen(`${key}:aborted`), 0, 'the running task was not aborted');
+      assert.equal(await env.client.get(`test:count:${pool}-blocked`), null);
+    });
   });
 
   test('close() is idempotent: every call returns the same promise, also after it resolved, also with force', async () => {
-    const dp = new DistributedPool({ pool: POOLS.idempotent, connection: redis.url, workers: 2 });
+    const dp = new DistributedPool({ pool: POOLS.idempotent, connection: env.redis.url, workers: 2 });
     assert.equal(await dp.run('add', { a: 2, b: 2 }), 4);
     const first = dp.close();
     assert.equal(dp.close(), first);
@@ -85,45 +66,42 @@ describe('closing a DistributedPool and its workers', { skip: !available }, () =
   test('close({ timeout }) is graceful until the timeout, then forced: running tasks are aborted on their workers', async () => {
     const pool = POOLS.timeout;
     const key = `test:${pool}`;
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 2 });
-    try {
+    await withPool({ pool, connection: env.redis.url, workers: 2 }, async (dp) => {
       const quick = dp.run('hold', { key: `${key}:quick`, value: 'quick' });
       const held = rejection(dp.run('hold', { key }));
       await Promise.all([started(key, 1), started(`${key}:quick`, 1)]);
       const closed = dp.close({ timeout: 1500 });
       // Within the graceful part, a task that finishes has its result.
-      await client.set(`${key}:quick:open`, '1');
+      await env.client.set(`${key}:quick:open`, '1');
       assert.equal(await quick, 'quick');
       await closed;
       const err = await held;
       assert.ok(err instanceof PoolClosedError, `${err.name}: ${err.message}`);
-      await waitFor(async () => (await client.llen(`${key}:aborted`)) === 1, 10_000, 'the worker to record the abort');
-      assert.match((await client.lrange(`${key}:aborted`, 0, -1))[0] as string, /:PoolClosedError$/);
-    } finally {
-      await dp.close();
-    }
+      await waitFor(async () => (await env.client.llen(`${key}:aborted`)) === 1, 10_000, 'the worker to record the abort');
+      assert.match((await env.client.lrange(`${key}:aborted`, 0, -1))[0] as string, /:PoolClosedError$/);
+    });
   });
 
   test('Symbol.asyncDispose closes the pool: await using', async () => {
     let kept: DistributedPool | undefined;
     {
-      await using dp = new DistributedPool({ pool: POOLS.dispose, connection: redis.url, workers: 2 });
+      await using dp = new DistributedPool({ pool: POOLS.dispose, connection: env.redis.url, workers: 2 });
       kept = dp;
       assert.equal(await dp.run('add', { a: 1, b: 2 }), 3);
       assert.equal(dp.state, 'open');
     }
     assert.equal(kept.state, 'closed');
-    assert.equal(await leasesHeld(client, POOLS.dispose), 0);
-    assert.equal(await client.zscore(`bull:${POOLS.dispose}:lp:producers`, kept.id), null);
+    assert.equal(await leasesHeld(env.client, POOLS.dispose), 0);
+    assert.equal(await env.client.zscore(`bull:${POOLS.dispose}:lp:producers`, kept.id), null);
   });
 
   test('once its producers and workers have closed, a pool leaves no key of its own under bull:<pool>:lp:', async () => {
     const pool = 'close-keys';
     const key = `test:${pool}`;
-    const own = await Promise.all([WorkerProcess.start(redis.url, pool, 'k1'), WorkerProcess.start(redis.url, pool, 'k2')]);
+    const own = await Promise.all([WorkerProcess.start(env.redis.url, pool, 'k1'), WorkerProcess.start(env.redis.url, pool, 'k2')]);
     try {
-      const a = new DistributedPool({ pool, connection: redis.url, workers: 2, queueSize: 1 });
-      const b = new DistributedPool({ pool, connection: redis.url, workers: 2, queueSize: 1 });
+      const a = new DistributedPool({ pool, connection: env.redis.url, workers: 2, queueSize: 1 });
+      const b = new DistributedPool({ pool, connection: env.redis.url, workers: 2, queueSize: 1 });
       try {
         // A bit of everything: results, failures, retries, a timeout, a group with errReload, a cancelled
         // task, tasks waiting for room on both producers, a tryRun.
@@ -147,20 +125,20 @@ describe('closing a DistributedPool and its workers', { skip: !available }, () =
         controller.abort();
         await Promise.all(work);
         await tg.wait();
-        const live = await scanKeys(client, `bull:${pool}:lp:*`);
+        const live = await scanKeys(env.client, `bull:${pool}:lp:*`);
         assert.ok(live.length > 0, 'while the pool is in use it has keys');
       } finally {
         await Promise.all([a.close(), b.close()]);
       }
       assert.deepEqual(
-        (await scanKeys(client, `bull:${pool}:lp:*`)).filter((k) => !/^bull:close-keys:lp:(workers|w:k[12])$/.test(k)),
+        (await scanKeys(env.client, `bull:${pool}:lp:*`)).filter((k) => !/^bull:close-keys:lp:(workers|w:k[12])$/.test(k)),
         [],
         "with its producers closed, only the live workers' keys remain",
       );
     } finally {
       await Promise.all(own.map((w) => w.close()));
     }
-    assert.deepEqual(await scanKeys(client, `bull:${pool}:lp:*`), [], 'nothing left under lp:');
+    assert.deepEqual(await scanKeys(env.client, `bull:${pool}:lp:*`), [], 'nothing left under lp:');
   });
 
   // Regression (found by this suite): the workers' outcomes of the tasks a forced close aborted arrived after
@@ -170,16 +148,16 @@ describe('closing a DistributedPool and its workers', { skip: !available }, () =
     async () => {
       const pool = POOLS.forced;
       const key = `test:${pool}`;
-      const forced = new DistributedPool({ pool, connection: redis.url, workers: 2 });
+      const forced = new DistributedPool({ pool, connection: env.redis.url, workers: 2 });
       try {
         const running = [1, 2].map(() => rejection(forced.run('hold', { key })));
         await started(key, 2);
         await forced.close({ force: true });
         for (const err of await Promise.all(running)) assert.ok(err instanceof PoolClosedError);
         // The workers have sent their outcomes once BullMQ has finished the jobs.
-        await waitFor(async () => (await jobsInQueue(client, pool)) === 0, 10_000, 'the workers to finish the aborted jobs');
-        assert.equal(await client.llen(`${key}:aborted`), 2);
-        assert.deepEqual(await scanKeys(client, `bull:${pool}:lp:done:*`), []);
+        await waitFor(async () => (await jobsInQueue(env.client, pool)) === 0, 10_000, 'the workers to finish the aborted jobs');
+        assert.equal(await env.client.llen(`${key}:aborted`), 2);
+        assert.deepEqual(await scanKeys(env.client, `bull:${pool}:lp:done:*`), []);
       } finally {
         await forced.close();
       }
@@ -189,18 +167,18 @@ describe('closing a DistributedPool and its workers', { skip: !available }, () =
   test("a worker's graceful close waits for its running task, which completes", async () => {
     const pool = 'close-worker';
     const key = `test:${pool}`;
-    const worker = await WorkerProcess.start(redis.url, pool, 'c1', { concurrency: 1 });
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 1 });
+    const worker = await WorkerProcess.start(env.redis.url, pool, 'c1', { concurrency: 1 });
+    const dp = new DistributedPool({ pool, connection: env.redis.url, workers: 1 });
     try {
       const result = dp.run<string>('hold', { key });
       await started(key, 1);
       const exited = worker.close();
       await worker.closing;
-      await client.set(`${key}:open`, '1');
-      assert.equal(await result, (await client.lrange(`${key}:started`, 0, -1))[0], 'the task completed with its result');
+      await env.client.set(`${key}:open`, '1');
+      assert.equal(await result, (await env.client.lrange(`${key}:started`, 0, -1))[0], 'the task completed with its result');
       assert.equal(await exited, 0);
-      assert.equal(await client.llen(`${key}:aborted`), 0, 'it was not aborted');
-      assert.equal(await client.get(`${key}:running`), '0');
+      assert.equal(await env.client.llen(`${key}:aborted`), 0, 'it was not aborted');
+      assert.equal(await env.client.get(`${key}:running`), '0');
       assert.deepEqual((await dp.usage()).workers, [], 'the closed worker left the pool');
     } finally {
       await dp.close();

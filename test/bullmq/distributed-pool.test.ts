@@ -1,29 +1,18 @@
 // The producer and the workers against a real redis-server of this file's own, with real worker processes.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { DistributedPool, UnknownHandlerError } from '../../src/bullmq/index.js';
+import { describe, test } from 'node:test';
+import { UnknownHandlerError } from '../../src/bullmq/index.js';
 import { TaskFailedError, TaskTimeoutError } from '../../src/index.js';
-import { redisAvailable, RedisServer, WorkerProcess } from '../fixtures/redis-server.js';
+import { distributedSuite, redisAvailable, withPool } from '../fixtures/redis-server.js';
 
 const available = redisAvailable();
 
 describe('DistributedPool with two worker processes', { skip: !available }, () => {
-  let redis: RedisServer;
-  let workers: WorkerProcess[];
   const pool = 'basic';
-
-  before(async () => {
-    redis = await RedisServer.start();
-    workers = await Promise.all([WorkerProcess.start(redis.url, pool, 'w1'), WorkerProcess.start(redis.url, pool, 'w2')]);
-  });
-  after(async () => {
-    await Promise.all(workers.map((w) => w.close()));
-    await redis.stop();
-  });
+  const env = distributedSuite({ pools: pool });
 
   test('run() returns the handler result; ctx has attempt, taskId and workerId; both processes take tasks', async () => {
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 4, queueSize: 4 });
-    try {
+    await withPool({ pool, connection: env.redis.url, workers: 4, queueSize: 4 }, async (dp) => {
       assert.equal(await dp.run('add', { a: 2, b: 3 }), 5);
       const seen = await dp.map<{ worker: string; attempt: number; taskId: string; workerId: string }>(
         Array.from({ length: 40 }, () => null),
@@ -33,14 +22,11 @@ describe('DistributedPool with two worker processes', { skip: !available }, () =
       assert.ok(seen.every((s) => s.attempt === 1 && s.taskId.startsWith(`${dp.id}-`) && s.workerId.startsWith(`${s.worker}:`)));
       assert.equal(new Set(seen.map((s) => s.taskId)).size, 40);
       assert.deepEqual(new Set(seen.map((s) => s.worker)), new Set(['w1', 'w2']));
-    } finally {
-      await dp.close();
-    }
+    });
   });
 
   test('errors keep name, message, code, cause chain and the remote stack; litepool errors arrive as themselves', async () => {
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 2 });
-    try {
+    await withPool({ pool, connection: env.redis.url, workers: 2 }, async (dp) => {
       const err = (await dp.run('fail', { message: 'bad range', code: 'EBAD', cause: 'inner' }).catch((e: unknown) => e)) as Error & { code?: string };
       assert.equal(err.name, 'RangeError');
       assert.equal(err.message, 'bad range');
@@ -57,8 +43,6 @@ describe('DistributedPool with two worker processes', { skip: !available }, () =
       const unknown = await dp.run('noSuchHandler', {}).catch((e: unknown) => e);
       assert.ok(unknown instanceof UnknownHandlerError);
       assert.match((unknown as Error).message, /no handler named "noSuchHandler" on worker w[12] \(registered: .*add/);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 });

@@ -2,11 +2,11 @@
 // code, cause chain (as data) and remote stack; litepool's own classes arrive as themselves; a thrown
 // non-Error is wrapped as in-process; an unknown handler is not retried.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { DistributedPool, UnknownHandlerError } from '../../src/bullmq/index.js';
+import { describe, test } from 'node:test';
+import { UnknownHandlerError } from '../../src/bullmq/index.js';
 import { AbortError, AddTimeoutError, LitePoolError, PoolClosedError, TaskFailedError, TaskGroupError, TaskTimeoutError } from '../../src/index.js';
 import { rejection } from '../helpers.js';
-import { redisAvailable, RedisServer, WorkerProcess } from '../fixtures/redis-server.js';
+import { distributedSuite, redisAvailable, withPool } from '../fixtures/redis-server.js';
 
 const available = redisAvailable();
 
@@ -22,22 +22,10 @@ function chain(err: unknown): unknown[] {
 }
 
 describe('errors across processes', { skip: !available }, () => {
-  let redis: RedisServer;
-  let workers: WorkerProcess[];
-
-  before(async () => {
-    redis = await RedisServer.start();
-    const pools = Object.values(POOLS);
-    workers = await Promise.all([WorkerProcess.start(redis.url, pools, 'w1'), WorkerProcess.start(redis.url, pools, 'w2')]);
-  });
-  after(async () => {
-    await Promise.all(workers.map((w) => w.close()));
-    await redis.stop();
-  });
+  const env = distributedSuite({ pools: Object.values(POOLS) });
 
   test('a cause chain of several levels arrives whole: name, message, code and the remote stack at each level', async () => {
-    const dp = new DistributedPool({ pool: POOLS.chain, connection: redis.url, workers: 2 });
-    try {
+    await withPool({ pool: POOLS.chain, connection: env.redis.url, workers: 2 }, async (dp) => {
       const err = await rejection(dp.run('throwChain', { depth: 4 }));
       const levels = chain(err) as Err[];
       assert.deepEqual(
@@ -54,14 +42,11 @@ describe('errors across processes', { skip: !available }, () => {
         assert.ok((e.stack ?? '').includes(e.message));
       }
       assert.ok(!(err.stack ?? '').includes('errors.test.ts'), 'not a stack made on the producer');
-    } finally {
-      await dp.close();
-    }
+    });
   });
 
   test('a non-Error cause at the end of a chain arrives as data; a thrown non-Error arrives as TaskFailedError', async () => {
-    const dp = new DistributedPool({ pool: POOLS.chain, connection: redis.url, workers: 2 });
-    try {
+    await withPool({ pool: POOLS.chain, connection: env.redis.url, workers: 2 }, async (dp) => {
       const err = await rejection(dp.run('throwChain', { depth: 2, last: { status: 503, body: ['busy'] } }));
       const levels = chain(err);
       assert.equal(levels.length, 3);
@@ -70,14 +55,11 @@ describe('errors across processes', { skip: !available }, () => {
       assert.ok(str instanceof TaskFailedError);
       assert.equal(str.cause, 'plain');
       assert.match(str.message, /non-Error value: "plain"/);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 
   test("litepool's own classes thrown by a handler arrive as themselves, with their code and timeout", async () => {
-    const dp = new DistributedPool({ pool: POOLS.own, connection: redis.url, workers: 2 });
-    try {
+    await withPool({ pool: POOLS.own, connection: env.redis.url, workers: 2 }, async (dp) => {
       const closed = (await rejection(dp.run('throwOwn', { kind: 'PoolClosedError' }))) as Err;
       assert.ok(closed instanceof PoolClosedError && closed instanceof LitePoolError);
       assert.equal(closed.message, 'closed on the worker');
@@ -95,28 +77,22 @@ describe('errors across processes', { skip: !available }, () => {
       assert.equal(addTimeout.timeout, 12);
       assert.ok((await rejection(dp.run('throwOwn', { kind: 'TaskGroupError' }))) instanceof TaskGroupError);
       for (const err of [closed, aborted, timeout, addTimeout]) assert.match(err.stack ?? '', /bullmq-worker\.ts/);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 
   test('an unknown handler fails with UnknownHandlerError at once, never retried', async () => {
-    const dp = new DistributedPool({ pool: POOLS.own, connection: redis.url, workers: 2 });
-    try {
+    await withPool({ pool: POOLS.own, connection: env.redis.url, workers: 2 }, async (dp) => {
       let retries = 0;
       const err = await rejection(dp.run('noSuchHandler', { x: 1 }, { retry: { retries: 3, minDelay: 1, onRetry: () => retries++ } }));
       assert.ok(err instanceof UnknownHandlerError, `${err.name}: ${err.message}`);
       assert.equal((err as Err).code, 'ERR_UNKNOWN_HANDLER');
       assert.match(err.message, /no handler named "noSuchHandler" on worker w[12] \(registered: .*throwChain.*\); register it in serve\(\{ handlers \}\)/);
       assert.equal(retries, 0);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 
   test("onError, the 'failed' event and errReload's after() see the same rebuilt error", async () => {
-    const dp = new DistributedPool({ pool: POOLS.callbacks, connection: redis.url, workers: 2 });
-    try {
+    await withPool({ pool: POOLS.callbacks, connection: env.redis.url, workers: 2 }, async (dp) => {
       const failed: Error[] = [];
       dp.on('failed', (err) => failed.push(err));
       const seen: Err[] = [];
@@ -144,8 +120,6 @@ describe('errors across processes', { skip: !available }, () => {
       }
       assert.equal(failed.length, 1);
       assert.equal(failed[0]?.message, 'bad input');
-    } finally {
-      await dp.close();
-    }
+    });
   });
 });

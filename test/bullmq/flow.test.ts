@@ -2,9 +2,8 @@
 // span of `interval` ms at most `limit` attempts start on all workers together; setRate() at run time;
 // pauseFor() from the producer and from a handler (HTTP 429); keys per producer.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { DistributedPool } from '../../src/bullmq/index.js';
-import { redisAvailable, RedisServer, waitFor, WorkerProcess } from '../fixtures/redis-server.js';
+import { describe, test } from 'node:test';
+import { distributedSuite, redisAvailable, waitFor, withPool } from '../fixtures/redis-server.js';
 
 const available = redisAvailable();
 
@@ -22,22 +21,10 @@ function assertWindows(starts: readonly number[], limit: number, interval: numbe
 }
 
 describe('flow control across processes', { skip: !available }, () => {
-  let redis: RedisServer;
-  let workers: WorkerProcess[];
-
-  before(async () => {
-    redis = await RedisServer.start();
-    const pools = Object.values(POOLS);
-    workers = await Promise.all([WorkerProcess.start(redis.url, pools, 'w1', { concurrency: 4 }), WorkerProcess.start(redis.url, pools, 'w2', { concurrency: 4 })]);
-  });
-  after(async () => {
-    await Promise.all(workers.map((w) => w.close()));
-    await redis.stop();
-  });
+  const env = distributedSuite({ pools: Object.values(POOLS), workerOptions: { concurrency: 4 } });
 
   test('rate: in every span of the window at most its limit of starts, on both workers together', async () => {
-    const dp = new DistributedPool({ pool: POOLS.rate, connection: redis.url, workers: 8, rate: { limit: 4, interval: 200 } });
-    try {
+    await withPool({ pool: POOLS.rate, connection: env.redis.url, workers: 8, rate: { limit: 4, interval: 200 } }, async (dp) => {
       const stamps = await Promise.all(Array.from({ length: 20 }, () => dp.run<Stamp>('stamp', null)));
       assert.equal(new Set(stamps.map((s) => s.worker)).size, 2, 'both workers ran tasks');
       assertWindows(
@@ -48,14 +35,11 @@ describe('flow control across processes', { skip: !available }, () => {
       const sorted = stamps.map((s) => s.at).sort((a, b) => a - b);
       const span = (sorted[19] as number) - (sorted[0] as number);
       assert.ok(span >= 800 - 1e-3 && span < 10_000, `20 starts at 4 per 200 ms took ${span} ms`);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 
   test('setRate: a looser rate reaches the workers at once; [] removes it', async () => {
-    const dp = new DistributedPool({ pool: POOLS.set, connection: redis.url, workers: 4, rate: { limit: 1, interval: 60_000 } });
-    try {
+    await withPool({ pool: POOLS.set, connection: env.redis.url, workers: 4, rate: { limit: 1, interval: 60_000 } }, async (dp) => {
       const first = await dp.run<Stamp>('stamp', null);
       const rest = Array.from({ length: 3 }, () => dp.run<Stamp>('stamp', null));
       await dp.setRate({ limit: 100, interval: 1_000 });
@@ -63,14 +47,11 @@ describe('flow control across processes', { skip: !available }, () => {
       assert.ok(stamps.every((s) => s.at - first.at < 30_000), 'they did not wait for the old minute');
       await dp.setRate([]);
       await Promise.all(Array.from({ length: 10 }, () => dp.run('echo', 1)));
-    } finally {
-      await dp.close();
-    }
+    });
   });
 
   test('pauseFor: from the producer, and from a handler that got a 429; the retry starts after the pause', async () => {
-    const dp = new DistributedPool({ pool: POOLS.pause, connection: redis.url, workers: 4 });
-    try {
+    await withPool({ pool: POOLS.pause, connection: env.redis.url, workers: 4 }, async (dp) => {
       const before = await dp.run<Stamp>('stamp', null);
       await dp.pauseFor(300);
       const held = await dp.run<Stamp>('stamp', null);
@@ -80,14 +61,11 @@ describe('flow control across processes', { skip: !available }, () => {
       const retried = await dp.run<{ at: number; attempt: number }>('tooMany', { ms: 400 }, { retry: { retries: 1, minDelay: 0, maxDelay: 0 } });
       assert.equal(retried.attempt, 2);
       assert.ok(retried.at - t0 >= 400 - 5, `retried ${retried.at - t0} ms after the 429`);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 
   test('keys: per producer, at most keys.workers tasks of one key in flight', async () => {
-    const dp = new DistributedPool({ pool: POOLS.keys, connection: redis.url, workers: 8, keys: { workers: 1 } });
-    try {
+    await withPool({ pool: POOLS.keys, connection: env.redis.url, workers: 8, keys: { workers: 1 } }, async (dp) => {
       const key = `test:${POOLS.keys}`;
       const held = Array.from({ length: 3 }, () => dp.run('hold', { key }, { key: 'a' }));
       const other = await dp.run<Stamp>('stamp', null, { key: 'b' });
@@ -102,14 +80,10 @@ describe('flow control across processes', { skip: !available }, () => {
       );
       assert.deepEqual(usage.keys, [{ key: 'a', running: 1, waiting: 0 }]);
       assert.equal(usage.blocked, 2, 'the other two wait for their key before admission (no lease is taken for them)');
-      const client = redis.client();
-      await client.set(`${key}:open`, '1');
-      client.disconnect();
+      await env.client.set(`${key}:open`, '1');
       await Promise.all(held);
       assert.deepEqual((await dp.usage()).keys, []);
       await assert.rejects(dp.run('stamp', null, { key: 3 as never }), /options\.key must be a string, received 3/);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 });

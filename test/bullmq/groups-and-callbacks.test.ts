@@ -2,12 +2,11 @@
 // in-process order on the producer, auto-done counting each task once, refusals of what cannot travel, and
 // map / mapIterable.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import { DistributedPool } from '../../src/bullmq/index.js';
 import { AbortError, LitePool, TaskGroupError } from '../../src/index.js';
 import { rejection } from '../helpers.js';
-import { jobsAdded, jobsInQueue, redisAvailable, RedisServer, waitFor, within, WorkerProcess } from '../fixtures/redis-server.js';
+import { distributedSuite, jobsAdded, jobsInQueue, redisAvailable, waitFor, within, withPool } from '../fixtures/redis-server.js';
 
 const available = redisAvailable();
 
@@ -33,25 +32,10 @@ async function refusal(submit: () => unknown): Promise<Error> {
 }
 
 describe('groups, callbacks and map on a DistributedPool', { skip: !available }, () => {
-  let redis: RedisServer;
-  let client: Redis;
-  let workers: WorkerProcess[];
-
-  before(async () => {
-    redis = await RedisServer.start();
-    client = redis.client();
-    const pools = Object.values(POOLS);
-    workers = await Promise.all([WorkerProcess.start(redis.url, pools, 'w1'), WorkerProcess.start(redis.url, pools, 'w2')]);
-  });
-  after(async () => {
-    await Promise.all(workers.map((w) => w.close()));
-    client.disconnect();
-    await redis.stop();
-  });
+  const env = distributedSuite({ pools: Object.values(POOLS) });
 
   test('callbacks run on the producer in the in-process order; tg.wait() resolves once every callback has returned', async () => {
-    const dp = new DistributedPool({ pool: POOLS.order, connection: redis.url, workers: 2, queueSize: 2 });
-    try {
+    await withPool({ pool: POOLS.order, connection: env.redis.url, workers: 2, queueSize: 2 }, async (dp) => {
       const log: string[] = [];
       const n = 8;
       const tg = dp.newTaskGroup(n);
@@ -90,14 +74,11 @@ describe('groups, callbacks and map on a DistributedPool', { skip: !available },
       assert.equal(usage.completed, 5);
       assert.equal(usage.failed, 3);
       assert.equal(usage.callbackErrors, 0);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 
   test('the interface forms call their objects with the object as this', async () => {
-    const dp = new DistributedPool({ pool: POOLS.order, connection: redis.url, workers: 2 });
-    try {
+    await withPool({ pool: POOLS.order, connection: env.redis.url, workers: 2 }, async (dp) => {
       const log: string[] = [];
       const handler = {
         name: 'h',
@@ -119,16 +100,13 @@ describe('groups, callbacks and map on a DistributedPool', { skip: !available },
       await dp.addTask(second.newTaskOptions().setTask('check', { value: 'x', fail: true }).setOnErrorWithInterface(handler).setOnCompleteWithInterface(handler));
       await second.wait();
       assert.deepEqual(log, ['h onSuccess 2', 'h onComplete', 'h onError check failed for "x"', 'h onComplete']);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 
   test('the group counts each task once, whatever its retries and re-runs', async () => {
     const pool = POOLS.once;
     const key = `test:${pool}`;
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 2, queueSize: 2 });
-    try {
+    await withPool({ pool, connection: env.redis.url, workers: 2, queueSize: 2 }, async (dp) => {
       const n = 4;
       const tg = dp.newTaskGroup(n);
       const results: unknown[] = [];
@@ -147,16 +125,14 @@ describe('groups, callbacks and map on a DistributedPool', { skip: !available },
       assert.deepEqual(results, [3, 3, 3, 3]);
       assert.throws(() => tg.done(), TaskGroupError, 'the count is at zero: nothing counted twice, nothing missed');
       assert.equal((await dp.usage()).callbackErrors, 0);
-      for (let i = 0; i < n; i++) assert.equal(await client.llen(`${key}:${i}:log`), 3);
-    } finally {
-      await dp.close();
-    }
+      for (let i = 0; i < n; i++) assert.equal(await env.client.llen(`${key}:${i}:log`), 3);
+    });
   });
 
   test('refused before anything reaches Redis: options of another pool, a task function, no task, a retryIf function', async () => {
     const pool = POOLS.refusals;
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 2 });
-    const other = new DistributedPool({ pool: POOLS.other, connection: redis.url, workers: 2 });
+    const dp = new DistributedPool({ pool, connection: env.redis.url, workers: 2 });
+    const other = new DistributedPool({ pool: POOLS.other, connection: env.redis.url, workers: 2 });
     const lp = new LitePool({ workers: 1 });
     try {
       const foreign = await refusal(() => dp.addTask(other.newTaskOptions().setTask('add', { a: 1, b: 2 })));
@@ -188,8 +164,8 @@ describe('groups, callbacks and map on a DistributedPool', { skip: !available },
       const groupFn = await refusal(() => dp.addTask(group.newTaskOptions().setTask(() => 1)));
       assert.ok(groupFn instanceof TypeError);
       assert.equal(group.count, 1, 'a refused task counts nothing');
-      assert.equal(await jobsAdded(client, pool), 0);
-      assert.equal(await jobsAdded(client, POOLS.other), 0);
+      assert.equal(await jobsAdded(env.client, pool), 0);
+      assert.equal(await jobsAdded(env.client, POOLS.other), 0);
     } finally {
       await Promise.all([dp.close(), other.close(), lp.close()]);
     }
@@ -200,8 +176,7 @@ describe('groups, callbacks and map on a DistributedPool', { skip: !available },
   test(
     'addTaskGroup admits a gang on a producer that holds no lease yet (the pool has room for it)',
     async () => {
-      const dp = new DistributedPool({ pool: POOLS.gang, connection: redis.url, workers: 4, queueSize: 1 });
-      try {
+      await withPool({ pool: POOLS.gang, connection: env.redis.url, workers: 4, queueSize: 1 }, async (dp) => {
         const tg = dp.newTaskGroup(3);
         const sums: unknown[] = [];
         const opts = [1, 2, 3].map((a) =>
@@ -217,28 +192,22 @@ describe('groups, callbacks and map on a DistributedPool', { skip: !available },
           sums.sort((x, y) => Number(x) - Number(y)),
           [11, 12, 13],
         );
-      } finally {
-        await dp.close();
-      }
+      });
     },
   );
 
   test('addTaskGroup with more tasks than the pool can ever hold is a RangeError, nothing added', async () => {
-    const dp = new DistributedPool({ pool: POOLS.gang, connection: redis.url, workers: 1, queueSize: 1 });
-    try {
-      const before = await jobsAdded(client, POOLS.gang);
+    await withPool({ pool: POOLS.gang, connection: env.redis.url, workers: 1, queueSize: 1 }, async (dp) => {
+      const before = await jobsAdded(env.client, POOLS.gang);
       const opts = [1, 2, 3].map((a) => dp.newTaskOptions().setTask('add', { a, b: 0 }));
       const err = await rejection(dp.addTaskGroup(...opts));
       assert.ok(err instanceof RangeError, `${err.name}: ${err.message}`);
-      assert.equal(await jobsAdded(client, POOLS.gang), before);
-    } finally {
-      await dp.close();
-    }
+      assert.equal(await jobsAdded(env.client, POOLS.gang), before);
+    });
   });
 
   test('map resolves with the results in input order; settle gives every outcome; an item that is not JSON fails as itself', async () => {
-    const dp = new DistributedPool({ pool: POOLS.map, connection: redis.url, workers: 2, queueSize: 2 });
-    try {
+    await withPool({ pool: POOLS.map, connection: env.redis.url, workers: 2, queueSize: 2 }, async (dp) => {
       const items = Array.from({ length: 12 }, (_, i) => ({ a: i, b: i }));
       assert.deepEqual(
         await dp.map(items, 'add'),
@@ -255,31 +224,26 @@ describe('groups, callbacks and map on a DistributedPool', { skip: !available },
       const err = await rejection(dp.map([{ a: 1, b: 2 }, { a: 1, b: () => 2 }], 'add'));
       assert.ok(err instanceof TypeError);
       assert.match(err.message, /input\[1\]\.b cannot be sent to a worker: a function/);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 
   test('map fails fast: it rejects with the first error; whatever of it had started is aborted on the workers, nothing is left', async () => {
     const pool = POOLS.failFast;
     const key = `test:${pool}`;
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 2, queueSize: 2 });
-    try {
+    await withPool({ pool, connection: env.redis.url, workers: 2, queueSize: 2 }, async (dp) => {
       const items = [{ key, fail: true, value: 'first' }, { key }, { key }, { key }, { key }];
       const err = (await rejection(dp.map(items, 'hold'))) as Error & { code?: string };
       assert.equal(err.code, 'EHOLD');
       assert.equal(err.message, 'hold failed for "first"');
       await dp.onIdle();
-      const started = await client.llen(`${key}:started`);
+      const started = await env.client.llen(`${key}:started`);
       // Every member that started, other than the failing one, had its ctx.signal aborted on its worker.
-      await waitFor(async () => (await client.llen(`${key}:aborted`)) === started, 10_000, 'the running members to be aborted');
-      const aborted = await client.lrange(`${key}:aborted`, 0, -1);
+      await waitFor(async () => (await env.client.llen(`${key}:aborted`)) === started, 10_000, 'the running members to be aborted');
+      const aborted = await env.client.lrange(`${key}:aborted`, 0, -1);
       assert.equal(aborted.filter((line) => line.endsWith(':AbortError')).length, started - 1);
-      await waitFor(async () => (await jobsInQueue(client, pool)) === 0, 10_000, 'no job of the map left in BullMQ');
-      assert.equal(await client.get(`${key}:running`), '0');
-    } finally {
-      await dp.close();
-    }
+      await waitFor(async () => (await jobsInQueue(env.client, pool)) === 0, 10_000, 'no job of the map left in BullMQ');
+      assert.equal(await env.client.get(`${key}:running`), '0');
+    });
   });
 
   // Regression (found by this suite): map pulled an item only while the engine had room, and leases granted
@@ -287,7 +251,7 @@ describe('groups, callbacks and map on a DistributedPool', { skip: !available },
   test('map runs its items at once up to workers; failing fast, it aborts the members running on the workers', async () => {
     const pool = POOLS.failFast;
     const key = `test:${pool}:running`;
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 3, queueSize: 1 });
+    const dp = new DistributedPool({ pool, connection: env.redis.url, workers: 3, queueSize: 1 });
     // The first two items never finish on their own: the third runs (and fails) only if map runs items at once.
     const mapped = rejection(dp.map([{ key }, { key }, { key, fail: true, value: 'third' }, { key }], 'hold'));
     try {
@@ -296,13 +260,13 @@ describe('groups, callbacks and map on a DistributedPool', { skip: !available },
       await dp.onIdle();
       // The fourth item may have started on the slot the third one freed before the map's abort reached it;
       // whichever members started, each but the failing one was aborted on its worker.
-      const started = await client.llen(`${key}:started`);
+      const started = await env.client.llen(`${key}:started`);
       assert.ok(started >= 3, `the first three items ran at once (${started} started)`);
-      await waitFor(async () => (await client.llen(`${key}:aborted`)) === started, 10_000, 'the running members to be aborted');
-      const aborted = await client.lrange(`${key}:aborted`, 0, -1);
+      await waitFor(async () => (await env.client.llen(`${key}:aborted`)) === started, 10_000, 'the running members to be aborted');
+      const aborted = await env.client.lrange(`${key}:aborted`, 0, -1);
       assert.equal(aborted.filter((line) => line.endsWith(':AbortError')).length, started - 1);
     } finally {
-      await client.set(`${key}:open`, '1');
+      await env.client.set(`${key}:open`, '1');
       await mapped;
       await dp.close();
     }
@@ -311,21 +275,18 @@ describe('groups, callbacks and map on a DistributedPool', { skip: !available },
   test('an aborted map signal rejects with AbortError, aborts its running members on the workers, and its waiting ones never start', async () => {
     const pool = POOLS.failFast;
     const key = `test:${pool}:signal`;
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 2, queueSize: 1 });
-    try {
+    await withPool({ pool, connection: env.redis.url, workers: 2, queueSize: 1 }, async (dp) => {
       const controller = new AbortController();
       const mapped = rejection(dp.map([{ key }, { key }, { key }, { key }], 'hold', { signal: controller.signal }));
-      await waitFor(async () => (await client.llen(`${key}:started`)) >= 1, 10_000, 'a member to start');
+      await waitFor(async () => (await env.client.llen(`${key}:started`)) >= 1, 10_000, 'a member to start');
       controller.abort();
       assert.ok((await mapped) instanceof AbortError);
       await dp.onIdle();
-      const started = await client.llen(`${key}:started`);
-      await waitFor(async () => (await client.llen(`${key}:aborted`)) === started, 10_000, 'the running members to be aborted');
-      await waitFor(async () => (await jobsInQueue(client, pool)) === 0, 10_000, 'no job of the map left in BullMQ');
-      assert.equal(await client.llen(`${key}:started`), started, 'nothing started after the abort');
-    } finally {
-      await dp.close();
-    }
+      const started = await env.client.llen(`${key}:started`);
+      await waitFor(async () => (await env.client.llen(`${key}:aborted`)) === started, 10_000, 'the running members to be aborted');
+      await waitFor(async () => (await jobsInQueue(env.client, pool)) === 0, 10_000, 'no job of the map left in BullMQ');
+      assert.equal(await env.client.llen(`${key}:started`), started, 'nothing started after the abort');
+    });
   });
 
   // Regression (found by this suite): mapIterable sized its window from the leases held when it started (0
@@ -335,17 +296,17 @@ describe('groups, callbacks and map on a DistributedPool', { skip: !available },
     async () => {
       const pool = POOLS.iterable;
       const key = `test:${pool}`;
-      const dp = new DistributedPool({ pool, connection: redis.url, workers: 2, queueSize: 2 });
+      const dp = new DistributedPool({ pool, connection: env.redis.url, workers: 2, queueSize: 2 });
       try {
         // b is open from the start; a waits for its gate, opened by the test.
-        await client.set(`${key}:b:open`, '1');
+        await env.client.set(`${key}:b:open`, '1');
         const items = (round: string) => [
           { key: `${key}:${round}`, gate: `${key}:${round}:a`, value: 'a' },
           { key: `${key}:${round}`, gate: `${key}:b`, value: 'b' },
         ];
         const unordered = dp.mapIterable(items('u'), 'hold', { ordered: false })[Symbol.asyncIterator]();
         assert.deepEqual(await within(unordered.next(), 10_000, 'the first result of mapIterable'), { value: 'b', done: false });
-        await client.set(`${key}:u:a:open`, '1');
+        await env.client.set(`${key}:u:a:open`, '1');
         assert.deepEqual(await unordered.next(), { value: 'a', done: false });
         assert.equal((await unordered.next()).done, true);
 
@@ -354,8 +315,8 @@ describe('groups, callbacks and map on a DistributedPool', { skip: !available },
         const first = ordered.next();
         first.catch(() => {}); // awaited below; a failure before that must not be unhandled
         await waitFor(async () => (await dp.usage()).completed === completed + 1, 10_000, 'b to complete first');
-        assert.equal(await client.llen(`${key}:o:started`), 2);
-        await client.set(`${key}:o:a:open`, '1');
+        assert.equal(await env.client.llen(`${key}:o:started`), 2);
+        await env.client.set(`${key}:o:a:open`, '1');
         assert.deepEqual(await first, { value: 'a', done: false });
         assert.deepEqual(await ordered.next(), { value: 'b', done: false });
         assert.equal((await ordered.next()).done, true);
@@ -369,8 +330,8 @@ describe('groups, callbacks and map on a DistributedPool', { skip: !available },
         assert.ok(err instanceof TypeError, `${err.name}: ${err.message}`);
         assert.match(err.message, /input\[1\]\.value cannot be sent to a worker: a BigInt/);
       } finally {
-        await client.set(`${key}:u:a:open`, '1');
-        await client.set(`${key}:o:a:open`, '1');
+        await env.client.set(`${key}:u:a:open`, '1');
+        await env.client.set(`${key}:o:a:open`, '1');
         await dp.close({ force: true });
       }
     },

@@ -2,11 +2,9 @@
 // it was sent), then the producer refusing such input before anything reaches Redis, and a handler result
 // that cannot be sent back.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
-import { DistributedPool } from '../../src/bullmq/index.js';
+import { describe, test } from 'node:test';
 import { checkJson } from '../../src/bullmq/json-input.js';
-import { jobsAdded, jobsInQueue, redisAvailable, RedisServer, scanKeys, WorkerProcess } from '../fixtures/redis-server.js';
+import { distributedSuite, jobsAdded, jobsInQueue, redisAvailable, scanKeys, withPool } from '../fixtures/redis-server.js';
 
 const available = redisAvailable();
 
@@ -123,26 +121,11 @@ describe('checkJson', () => {
 const POOLS = { refused: 'json-refused', result: 'json-result' } as const;
 
 describe('JSON input and results across processes', { skip: !available }, () => {
-  let redis: RedisServer;
-  let client: Redis;
-  let workers: WorkerProcess[];
-
-  before(async () => {
-    redis = await RedisServer.start();
-    client = redis.client();
-    const pools = Object.values(POOLS);
-    workers = await Promise.all([WorkerProcess.start(redis.url, pools, 'w1'), WorkerProcess.start(redis.url, pools, 'w2')]);
-  });
-  after(async () => {
-    await Promise.all(workers.map((w) => w.close()));
-    client.disconnect();
-    await redis.stop();
-  });
+  const env = distributedSuite({ pools: Object.values(POOLS) });
 
   test('input that is not JSON is refused at the producer with its path, and no job reaches Redis', async () => {
     const pool = POOLS.refused;
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 2 });
-    try {
+    await withPool({ pool, connection: env.redis.url, workers: 2 }, async (dp) => {
       await dp.ready();
       const cyclic: Record<string, unknown> = {};
       cyclic.self = cyclic;
@@ -176,21 +159,18 @@ describe('JSON input and results across processes', { skip: !available }, () => 
           assert.ok(err.message.includes(`${path} cannot be sent to a worker`), `${where}: ${err.message}`);
         }
       }
-      assert.equal(await jobsAdded(client, pool), 0, 'no job was added');
-      assert.equal(await jobsInQueue(client, pool), 0);
-      assert.deepEqual(await scanKeys(client, `bull:${pool}:${dp.id}*`), [], 'no job hash of this producer either');
+      assert.equal(await jobsAdded(env.client, pool), 0, 'no job was added');
+      assert.equal(await jobsInQueue(env.client, pool), 0);
+      assert.deepEqual(await scanKeys(env.client, `bull:${pool}:${dp.id}*`), [], 'no job hash of this producer either');
       const usage = await dp.usage();
       assert.equal(usage.completed + usage.failed, 0);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 
   test('map fails the item that is not JSON with a TypeError naming input[i]; the other items run', async () => {
     const pool = POOLS.refused;
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 2 });
-    try {
-      const before = await jobsAdded(client, pool);
+    await withPool({ pool, connection: env.redis.url, workers: 2 }, async (dp) => {
+      const before = await jobsAdded(env.client, pool);
       const settled = await dp.map<number>([{ a: 1, b: 2 }, { a: 1, b: { deep: [0, 1n] } }, { a: 3, b: 4 }], 'add', { settle: true });
       assert.deepEqual(
         settled.map((s) => s.status),
@@ -200,15 +180,12 @@ describe('JSON input and results across processes', { skip: !available }, () => 
       const err = (settled[1] as PromiseRejectedResult).reason as Error;
       assert.ok(err instanceof TypeError);
       assert.match(err.message, /input\[1\]\.b\.deep\[1\] cannot be sent to a worker: a BigInt/);
-      assert.equal((await jobsAdded(client, pool)) - before, 2, 'only the JSON items were added');
-    } finally {
-      await dp.close();
-    }
+      assert.equal((await jobsAdded(env.client, pool)) - before, 2, 'only the JSON items were added');
+    });
   });
 
   test('a handler result that is not JSON fails with a TypeError saying it cannot be sent back', async () => {
-    const dp = new DistributedPool({ pool: POOLS.result, connection: redis.url, workers: 2 });
-    try {
+    await withPool({ pool: POOLS.result, connection: env.redis.url, workers: 2 }, async (dp) => {
       let err: (Error & { code?: string }) | undefined;
       try {
         await dp.run('notJson');
@@ -220,8 +197,6 @@ describe('JSON input and results across processes', { skip: !available }, () => 
       assert.match(err.message, /^handler "notJson": result cannot be sent back to the producer: an object \(Map\) is not a plain object/);
       assert.deepEqual(await dp.run('echo', { a: 1, list: [null] }), { a: 1, list: [null] });
       assert.equal(await dp.run('echo'), null, 'no input is null, and so is no result');
-    } finally {
-      await dp.close();
-    }
+    });
   });
 });

@@ -2,29 +2,17 @@
 // (run options, setOnProgress), every value in order and before the task settles; a value that is not JSON
 // is refused on the worker.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { DistributedPool } from '../../src/bullmq/index.js';
-import { redisAvailable, RedisServer, WorkerProcess } from '../fixtures/redis-server.js';
+import { describe, test } from 'node:test';
+import { distributedSuite, redisAvailable, withPool } from '../fixtures/redis-server.js';
 
 const available = redisAvailable();
 const POOL = 'progress-remote';
 
 describe('progress across processes', { skip: !available }, () => {
-  let redis: RedisServer;
-  let worker: WorkerProcess;
-
-  before(async () => {
-    redis = await RedisServer.start();
-    worker = await WorkerProcess.start(redis.url, [POOL], 'w1');
-  });
-  after(async () => {
-    await worker.close();
-    await redis.stop();
-  });
+  const env = distributedSuite({ pools: POOL, workers: ['w1'] });
 
   test('run(name, input, { onProgress }) and setOnProgress: every report in order, before the result', async () => {
-    const dp = new DistributedPool({ pool: POOL, connection: redis.url, workers: 2 });
-    try {
+    await withPool({ pool: POOL, connection: env.redis.url, workers: 2 }, async (dp) => {
       const seen: unknown[] = [];
       const n = await dp.run<number>('steps', { n: 5 }, { onProgress: (v) => seen.push(v) });
       seen.push(`result:${n}`);
@@ -37,8 +25,6 @@ describe('progress across processes', { skip: !available }, () => {
       assert.deepEqual(go, [{ step: 1 }, { step: 2 }]);
 
       await assert.rejects(dp.run('steps', { n: 1, bad: true }), /ctx\.progress\(value\): value cannot be sent/);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 });

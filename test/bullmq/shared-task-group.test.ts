@@ -1,31 +1,21 @@
 // A task group shared across producers (dp.taskGroup(id)): its count in Redis, add/done/wait from any
 // process, auto-done of tasks counted once, waits that settle.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { DistributedPool, SharedTaskGroup } from '../../src/bullmq/index.js';
 import { AbortError, PoolClosedError, TaskGroupError } from '../../src/index.js';
-import { redisAvailable, RedisServer, scanKeys, WorkerProcess } from '../fixtures/redis-server.js';
+import { distributedSuite, redisAvailable, scanKeys, withPool } from '../fixtures/redis-server.js';
 
 const available = redisAvailable();
 
 describe('shared task groups', { skip: !available }, () => {
-  let redis: RedisServer;
-  let workers: WorkerProcess[];
   const pool = 'shared';
-
-  before(async () => {
-    redis = await RedisServer.start();
-    workers = await Promise.all([WorkerProcess.start(redis.url, pool, 'w1'), WorkerProcess.start(redis.url, pool, 'w2')]);
-  });
-  after(async () => {
-    await Promise.all(workers.map((w) => w.close()));
-    await redis.stop();
-  });
+  const env = distributedSuite({ pools: pool });
 
   test('a group made in one producer is counted down by the tasks of another; a third waits for it', async () => {
-    const a = new DistributedPool({ pool, connection: redis.url, workers: 4 });
-    const b = new DistributedPool({ pool, connection: redis.url, workers: 4 });
-    const c = new DistributedPool({ pool, connection: redis.url, workers: 4 });
+    const a = new DistributedPool({ pool, connection: env.redis.url, workers: 4 });
+    const b = new DistributedPool({ pool, connection: env.redis.url, workers: 4 });
+    const c = new DistributedPool({ pool, connection: env.redis.url, workers: 4 });
     try {
       const group = a.taskGroup('batch-1');
       assert.ok(group instanceof SharedTaskGroup);
@@ -53,16 +43,14 @@ describe('shared task groups', { skip: !available }, () => {
       assert.equal(results.length, 20);
       assert.equal(await group.count(), 0);
       // At zero the key is gone: nothing left behind.
-      const client = redis.client();
-      assert.deepEqual(await scanKeys(client, `bull:${pool}:lp:group:*`), []);
-      client.disconnect();
+      assert.deepEqual(await scanKeys(env.client, `bull:${pool}:lp:group:*`), []);
     } finally {
       await Promise.all([a.close(), b.close(), c.close()]);
     }
   });
 
   test('add/done past zero is refused with a TaskGroupError and changes nothing; wait() times out, aborts, or is rejected by close', async () => {
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 2 });
+    const dp = new DistributedPool({ pool, connection: env.redis.url, workers: 2 });
     const group = dp.taskGroup('refusals');
     await assert.rejects(group.done(), (e: unknown) => e instanceof TaskGroupError && /below zero \(it is 0\)/.test((e as Error).message));
     assert.equal(await group.add(2), 2);
@@ -78,7 +66,7 @@ describe('shared task groups', { skip: !available }, () => {
     await dp.close();
     await pending;
     // Another producer finishes it.
-    const other = new DistributedPool({ pool, connection: redis.url, workers: 2 });
+    const other = new DistributedPool({ pool, connection: env.redis.url, workers: 2 });
     try {
       const g = other.taskGroup('refusals');
       assert.equal(await g.done(), 1);
@@ -91,16 +79,13 @@ describe('shared task groups', { skip: !available }, () => {
 
   test('an auto-done that would go below zero is reported, not thrown', async () => {
     const seen: string[] = [];
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 2, onCallbackError: (err, info) => seen.push(`${info.callback}: ${err.name}`) });
-    try {
+    await withPool({ pool, connection: env.redis.url, workers: 2, onCallbackError: (err, info) => seen.push(`${info.callback}: ${err.name}`) }, async (dp) => {
       const group = dp.taskGroup('over');
       await dp.addTask(group.newTaskOptions().setTask('add', { a: 1, b: 1 }).setAutoDone());
       await dp.onIdle();
       const deadline = Date.now() + 5_000;
       while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
       assert.deepEqual(seen, ['autoDone: TaskGroupError']);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 });

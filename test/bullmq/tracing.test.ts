@@ -3,31 +3,21 @@
 // a worker reports, with the pool's name.
 import assert from 'node:assert/strict';
 import { channel, tracingChannel } from 'node:diagnostics_channel';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { DistributedPool } from '../../src/bullmq/index.js';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { AttemptTrace, RetryTrace } from '../../src/index.js';
 import { instrument } from '../../src/otel/index.js';
-import { redisAvailable, RedisServer, WorkerProcess } from '../fixtures/redis-server.js';
+import { distributedSuite, redisAvailable } from '../fixtures/redis-server.js';
 
 const available = redisAvailable();
 const POOL = 'trace-remote';
 
 describe('trace points of a distributed pool', { skip: !available }, () => {
-  let redis: RedisServer;
-  let worker: WorkerProcess;
-
-  before(async () => {
-    redis = await RedisServer.start();
-    worker = await WorkerProcess.start(redis.url, [POOL], 'w1');
-  });
-  after(async () => {
-    await worker.close();
-    await redis.stop();
-  });
+  const env = distributedSuite({ pools: POOL, workers: ['w1'] });
 
   test('litepool:task around each remote task, litepool:retry for each retry a worker ran', async () => {
-    const dp = new DistributedPool({ pool: POOL, connection: redis.url, workers: 2 });
+    const dp = new DistributedPool({ pool: POOL, connection: env.redis.url, workers: 2 });
     const events: string[] = [];
     const traces: AttemptTrace[] = [];
     const on = (kind: string) => (m: unknown) => {
@@ -70,7 +60,7 @@ describe('trace points of a distributed pool', { skip: !available }, () => {
     const exporter = new InMemorySpanExporter();
     const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('t');
     const stop = instrument({ tracer });
-    const dp = new DistributedPool({ pool: POOL, connection: redis.url, workers: 1 });
+    const dp = new DistributedPool({ pool: POOL, connection: env.redis.url, workers: 1 });
     try {
       const me = await dp.run<{ taskId: string }>('whoami', null);
       const spans = exporter.getFinishedSpans();

@@ -2,10 +2,9 @@
 // with its figures; BullMQ's counts for the pool; a process that stops heartbeating is 'gone', one that
 // closes leaves the list; printUsage writes the aligned table.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
-import { DistributedPool, type RemoteWorkerUsage } from '../../src/bullmq/index.js';
-import { redisAvailable, RedisServer, waitFor, WorkerProcess } from '../fixtures/redis-server.js';
+import { describe, test } from 'node:test';
+import { type RemoteWorkerUsage } from '../../src/bullmq/index.js';
+import { distributedSuite, redisAvailable, waitFor, withPool, WorkerProcess } from '../fixtures/redis-server.js';
 
 const available = redisAvailable();
 
@@ -14,29 +13,10 @@ const POOLS = { rows: 'usage-rows', busy: 'usage-busy' } as const;
 const sum = (rows: readonly RemoteWorkerUsage[], field: 'executed' | 'failed') => rows.reduce((s, r) => s + r[field], 0);
 
 describe('usage across machines', { skip: !available }, () => {
-  let redis: RedisServer;
-  let client: Redis;
-  let w1: WorkerProcess;
-  let w2: WorkerProcess;
-
-  before(async () => {
-    redis = await RedisServer.start();
-    client = redis.client();
-    const pools = Object.values(POOLS);
-    [w1, w2] = await Promise.all([
-      WorkerProcess.start(redis.url, pools, 'w1', { concurrency: 2, heartbeat: 100 }),
-      WorkerProcess.start(redis.url, pools, 'w2', { concurrency: 2, heartbeat: 100 }),
-    ]);
-  });
-  after(async () => {
-    await Promise.all([w1.close(), w2.close()]);
-    client.disconnect();
-    await redis.stop();
-  });
+  const env = distributedSuite({ pools: Object.values(POOLS), workerOptions: { concurrency: 2, heartbeat: 100 } });
 
   test('a row per worker slot of each process, executed and failed summing to the attempts run; printUsage aligns them', async () => {
-    const dp = new DistributedPool({ pool: POOLS.rows, connection: redis.url, workers: 4, queueSize: 2 });
-    try {
+    await withPool({ pool: POOLS.rows, connection: env.redis.url, workers: 4, queueSize: 2 }, async (dp) => {
       const runs = [
         ...Array.from({ length: 10 }, (_, i) => dp.run('add', { a: i, b: 1 })),
         ...Array.from({ length: 2 }, (_, i) => dp.run('check', { value: i, fail: true }).catch(() => 'failed')),
@@ -85,16 +65,13 @@ describe('usage across machines', { skip: !available }, () => {
       for (const row of rows) assert.match(row.slice(0, end), /\d$/);
       assert.equal(rows.reduce((s, r) => s + Number(r.slice(end - 8, end)), 0), 12);
       assert.match(balance, /^balance: busy max\/mean (\d+\.\d{3}|-) \(max \d+ ms, mean \d+ ms\); tasks completed 10, failed 2, retried 0, rejected 0$/);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 
   test("busy slots, and BullMQ's running and waiting counts for the whole pool", async () => {
     const pool = POOLS.busy;
     const key = `test:${pool}`;
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 2, queueSize: 2 });
-    try {
+    await withPool({ pool, connection: env.redis.url, workers: 2, queueSize: 2 }, async (dp) => {
       const runs = Array.from({ length: 5 }, () => dp.run('hold', { key }));
       const usage = await waitFor(
         async () => {
@@ -105,16 +82,14 @@ describe('usage across machines', { skip: !available }, () => {
         'two busy slots and three waiting jobs',
       );
       assert.equal(usage.workers.length, 4);
-      await client.set(`${key}:open`, '1');
+      await env.client.set(`${key}:open`, '1');
       await Promise.all(runs);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 
   test("a killed process's rows turn 'gone', then leave; a process closed gracefully leaves the list at once", async () => {
-    const dp = new DistributedPool({ pool: POOLS.rows, connection: redis.url, workers: 4 });
-    try {
+    const [w1, w2] = env.workers as [WorkerProcess, WorkerProcess];
+    await withPool({ pool: POOLS.rows, connection: env.redis.url, workers: 4 }, async (dp) => {
       const states = async () => Object.fromEntries((await dp.usage()).workers.map((w) => [w.id, w.state]));
       assert.deepEqual(Object.keys(await states()), ['w1:0', 'w1:1', 'w2:0', 'w2:1']);
       await w2.kill();
@@ -132,8 +107,6 @@ describe('usage across machines', { skip: !available }, () => {
       await waitFor(async () => !('w2:0' in (await states())), 10_000, "w2's rows to leave once its heartbeat expired");
       assert.equal(await w1.close(), 0);
       assert.deepEqual(await states(), {}, 'w1 left the list as it closed');
-    } finally {
-      await dp.close();
-    }
+    });
   });
 });
