@@ -3,93 +3,69 @@
 // (other tasks, lock renewals and heartbeats go on), and the task's ctx.signal reaches the thread: a timeout
 // or a cancellation from the producer ends the work there.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
-import { DistributedPool } from '../../src/bullmq/index.js';
+import { describe, test } from 'node:test';
 import { AbortError, TaskTimeoutError } from '../../src/index.js';
 import { rejection } from '../helpers.js';
-import { redisAvailable, RedisServer, waitFor, WorkerProcess } from '../fixtures/redis-server.js';
+import { distributedSuite, redisAvailable, waitFor, withPool } from '../fixtures/redis-server.js';
 
 const available = redisAvailable();
 
 const POOLS = { free: 'thr-free', timeout: 'thr-timeout', abort: 'thr-abort' } as const;
 
 describe('handlers on threads', { skip: !available }, () => {
-  let redis: RedisServer;
-  let client: Redis;
-  let worker: WorkerProcess;
-
-  before(async () => {
-    redis = await RedisServer.start();
-    client = redis.client();
-    // One worker process, so that the quick task surely shares it with the CPU-heavy one.
-    worker = await WorkerProcess.start(redis.url, Object.values(POOLS), 'w1', { concurrency: 2 });
-  });
-  after(async () => {
-    await worker.close();
-    client.disconnect();
-    await redis.stop();
-  });
+  // One worker process, so that the quick task surely shares it with the CPU-heavy one.
+  const env = distributedSuite({ pools: Object.values(POOLS), workers: ['w1'], workerOptions: { concurrency: 2 } });
 
   test('a task spinning on a thread leaves its worker process free: a quick task on the same process finishes first', async () => {
     const pool = POOLS.free;
     const key = `test:${pool}`;
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 2 });
-    try {
+    await withPool({ pool, connection: env.redis.url, workers: 2 }, async (dp) => {
       const order: string[] = [];
       const heavy = dp.run<number>('spinOnThread', { ms: 2000, key }).then((n) => {
         order.push('heavy');
         return n;
       });
-      await waitFor(async () => (await client.llen(`${key}:started`)) === 1, 10_000, 'the heavy task to start');
+      await waitFor(async () => (await env.client.llen(`${key}:started`)) === 1, 10_000, 'the heavy task to start');
       // Were the spin on the process's own event loop, this task could not even be picked up before it ended.
       assert.deepEqual(await dp.run('echo', { quick: true }), { quick: true });
       order.push('quick');
       assert.ok((await heavy) > 0, 'the thread spun and returned its count');
       assert.deepEqual(order, ['quick', 'heavy']);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 
   test('a timeout ends the work on the thread: TaskTimeoutError at the producer, the handler sees its thread stopped', async () => {
     const pool = POOLS.timeout;
     const key = `test:${pool}`;
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 2 });
-    try {
+    await withPool({ pool, connection: env.redis.url, workers: 2 }, async (dp) => {
       const err = await rejection(dp.run('spinOnThread', { ms: 120_000, key }, { timeout: 300 }));
       assert.ok(err instanceof TaskTimeoutError, `${err.name}: ${err.message}`);
       // The handler's runTask settled, so the two-minute spin was stopped (its thread ended), not waited for;
       // the thread pool reports an aborted signal as an AbortError, as it does in-process.
       const [aborted] = await waitFor(async () => {
-        const list = await client.lrange(`${key}:aborted`, 0, -1);
+        const list = await env.client.lrange(`${key}:aborted`, 0, -1);
         return list.length > 0 ? list : undefined;
       }, 10_000, 'the handler to see its thread stopped');
       assert.match(aborted as string, /:AbortError$/);
       // The process and its thread pool go on: the next heavy task runs.
       assert.ok((await dp.run<number>('spinOnThread', { ms: 50, key: `${key}:next` })) > 0);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 
   test("the producer's abort reaches the thread", async () => {
     const pool = POOLS.abort;
     const key = `test:${pool}`;
-    const dp = new DistributedPool({ pool, connection: redis.url, workers: 2 });
-    try {
+    await withPool({ pool, connection: env.redis.url, workers: 2 }, async (dp) => {
       const controller = new AbortController();
       const running = rejection(dp.run('spinOnThread', { ms: 120_000, key }, { signal: controller.signal }));
-      await waitFor(async () => (await client.llen(`${key}:started`)) === 1, 10_000, 'the task to start');
+      await waitFor(async () => (await env.client.llen(`${key}:started`)) === 1, 10_000, 'the task to start');
       controller.abort();
       assert.ok((await running) instanceof AbortError);
       const [aborted] = await waitFor(async () => {
-        const list = await client.lrange(`${key}:aborted`, 0, -1);
+        const list = await env.client.lrange(`${key}:aborted`, 0, -1);
         return list.length > 0 ? list : undefined;
       }, 10_000, 'the handler to see its thread stopped');
       assert.match(aborted as string, /:AbortError$/);
-    } finally {
-      await dp.close();
-    }
+    });
   });
 });
