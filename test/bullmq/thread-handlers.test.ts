@@ -16,21 +16,22 @@ describe('handlers on threads', { skip: !available }, () => {
   // One worker process, so that the quick task surely shares it with the CPU-heavy one.
   const env = distributedSuite({ pools: Object.values(POOLS), workers: ['w1'], workerOptions: { concurrency: 2 } });
 
-  test('a task spinning on a thread leaves its worker process free: a quick task on the same process finishes first', async () => {
+  test('a task spinning on a thread leaves its worker process free: a quick task on the same process runs meanwhile', async () => {
     const pool = POOLS.free;
     const key = `test:${pool}`;
     await withPool({ pool, connection: env.redis.url, workers: 2 }, async (dp) => {
-      const order: string[] = [];
-      const heavy = dp.run<number>('spinOnThread', { ms: 2000, key }).then((n) => {
-        order.push('heavy');
-        return n;
+      const controller = new AbortController();
+      let heavySettled = false;
+      const heavy = rejection(dp.run('spinOnThread', { ms: 120_000, key }, { signal: controller.signal })).finally(() => {
+        heavySettled = true;
       });
       await waitFor(async () => (await env.client.llen(`${key}:started`)) === 1, 10_000, 'the heavy task to start');
       // Were the spin on the process's own event loop, this task could not even be picked up before it ended.
       assert.deepEqual(await dp.run('echo', { quick: true }), { quick: true });
-      order.push('quick');
-      assert.ok((await heavy) > 0, 'the thread spun and returned its count');
-      assert.deepEqual(order, ['quick', 'heavy']);
+      assert.equal(heavySettled, false, 'the heavy task still runs');
+      assert.equal(await env.client.get(`${key}:running`), '1');
+      controller.abort();
+      assert.ok((await heavy) instanceof AbortError);
     });
   });
 
@@ -40,15 +41,15 @@ describe('handlers on threads', { skip: !available }, () => {
     await withPool({ pool, connection: env.redis.url, workers: 2 }, async (dp) => {
       const err = await rejection(dp.run('spinOnThread', { ms: 120_000, key }, { timeout: 300 }));
       assert.ok(err instanceof TaskTimeoutError, `${err.name}: ${err.message}`);
-      // The handler's runTask settled, so the two-minute spin was stopped (its thread ended), not waited for;
-      // the thread pool reports an aborted signal as an AbortError, as it does in-process.
+      // The handler's runTask settled: the thread pool reports an aborted signal as an AbortError, as it does
+      // in-process.
       const [aborted] = await waitFor(async () => {
         const list = await env.client.lrange(`${key}:aborted`, 0, -1);
         return list.length > 0 ? list : undefined;
       }, 10_000, 'the handler to see its thread stopped');
       assert.match(aborted as string, /:AbortError$/);
-      // The process and its thread pool go on: the next heavy task runs.
-      assert.ok((await dp.run<number>('spinOnThread', { ms: 50, key: `${key}:next` })) > 0);
+      // The worker has one thread: the next heavy task runs only if the two-minute spin was really ended.
+      assert.equal(typeof (await dp.run('spinOnThread', { ms: 50, key: `${key}:next` }, { timeout: 10_000 })), 'number');
     });
   });
 
@@ -66,6 +67,8 @@ describe('handlers on threads', { skip: !available }, () => {
         return list.length > 0 ? list : undefined;
       }, 10_000, 'the handler to see its thread stopped');
       assert.match(aborted as string, /:AbortError$/);
+      // One thread: this runs only if the aborted spin's thread was really ended.
+      assert.equal(typeof (await dp.run('spinOnThread', { ms: 50, key: `${key}:next` }, { timeout: 10_000 })), 'number');
     });
   });
 });
