@@ -16,7 +16,8 @@
  * litepool runs from `dist/` (built by the npm script), as users run it: under tsx its sources would pay for
  * the loader's transforms (`__name` wrappers per closure) that a build does not have.
  *
- * Rounds alternate the two subjects (raw first in even rounds); medians with min–max, and litepool/raw ratios.
+ * Rounds alternate the order of raw BullMQ and litepool (raw first in even rounds; the bounded raw run always
+ * between them); medians with min–max, and litepool/raw ratios.
  * Redis: a private redis-server (or REDIS_URL), which both share; everything runs on this machine.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -82,13 +83,14 @@ function bounded(submit: (x: number) => Promise<unknown>, bound: number): (x: nu
   const waiting: (() => void)[] = [];
   let head = 0;
   return async (x) => {
-    if (inFlight >= bound) await new Promise<void>((resolve) => waiting.push(resolve));
-    inFlight++;
+    // A slot freed while callers wait passes straight to the first of them: no newcomer can take it between.
+    if (inFlight < bound) inFlight++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
     try {
       return await submit(x);
     } finally {
-      inFlight--;
       if (head < waiting.length) (waiting[head++] as () => void)();
+      else inFlight--;
     }
   };
 }

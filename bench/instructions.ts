@@ -5,10 +5,11 @@
  * 200,000 `map()`/`mapIterable()` items) runs under `valgrind --tool=callgrind` with `node --predictable
  * --predictable-gc-schedule` (V8 on one thread, fixed seeds, a fixed heap-growing schedule) and, where
  * `setarch` exists, without address randomisation. Even so a count is not exact: identical runs differ by up
- * to 2 % (8 % with address randomisation on, and by the directory the build lies in), so each side is copied
+ * to 2 % (up to 10 % with address randomisation on, and by the directory the build lies in), so each side is copied
  * to the same directory, sides alternate, and the median of `--repeat` runs (3) is taken; read ±3 % as noise.
- * With `--base`, the base commit is built in a worktree (`node_modules/.cache/instructions/<rev>`). Needs
- * valgrind (`apt-get install valgrind`).
+ * With `--base`, the base commit is built in a worktree (`node_modules/.cache/instructions/<rev>`; remove it
+ * with `git worktree remove`). The current side is the working tree's `dist/`: `npm run bench:instructions`
+ * builds it first. Needs valgrind (`apt-get install valgrind`). One run at a time (they share the stage).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -26,6 +27,10 @@ const allCases = ['run-16', 'run-1024', 'addTask-16', 'limit-16', 'map', 'mapIte
 const cases = option('--cases')?.split(',') ?? allCases;
 const base = option('--base');
 const repeat = Number(option('--repeat') ?? 3);
+if (!Number.isInteger(repeat) || repeat < 1) {
+  console.error(`--repeat must be an integer ≥ 1, not ${option('--repeat')}`);
+  process.exit(1);
+}
 /** Where each side's dist/ is copied before it is counted: the path alone moves a count. */
 const stage = join(root, 'node_modules', '.cache', 'instructions', 'stage', 'dist');
 const noAslr = spawnSync('setarch', ['-R', 'true']).status === 0;
@@ -42,8 +47,8 @@ function buildBase(rev: string): string {
   if (!existsSync(join(dir, 'dist', 'esm', 'index.js'))) {
     mkdirSync(dirname(dir), { recursive: true });
     if (!existsSync(dir)) execFileSync('git', ['worktree', 'add', '--detach', '-f', dir, sha], { cwd: root, stdio: 'ignore' });
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'ignore' });
-    execFileSync('npm', ['run', 'build'], { cwd: dir, stdio: 'ignore' });
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('npm', ['run', 'build'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   }
   return join(dir, 'dist');
 }
@@ -54,6 +59,7 @@ function count(dist: string, name: string): number {
   cpSync(dist, stage, { recursive: true });
   const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--predictable', '--predictable-gc-schedule', join(root, 'bench', 'instructions-case.mjs'), stage, name];
   const r = noAslr ? spawnSync('setarch', ['-R', 'valgrind', ...args], { encoding: 'utf8' }) : spawnSync('valgrind', args, { encoding: 'utf8' });
+  if (r.error !== undefined) throw r.error;
   const m = /Collected\s*:\s*(\d+)/.exec(r.stderr);
   if (r.status !== 0 || m === null) throw new Error(`callgrind of ${name} failed (status ${r.status}):\n${r.stderr.slice(-2000)}`);
   return Number(m[1]) / 1e6;
@@ -62,6 +68,9 @@ function count(dist: string, name: string): number {
 const sides: [string, string][] = [];
 if (base !== undefined) sides.push([`base ${base}`, buildBase(base)]);
 sides.push(['current', join(root, 'dist')]);
+console.log(
+  `# instruction counts, median of ${repeat} run(s) per side; address randomisation ${noAslr ? 'off (setarch -R)' : 'ON (setarch is missing: expect up to ±10 %)'}\n`,
+);
 const fmt = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
 const rows: string[][] = [];
 for (const name of cases) {
