@@ -4,6 +4,7 @@
 // or a cancellation from the producer ends the work there.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { DistributedPool } from '../../src/bullmq/index.js';
 import { AbortError, TaskTimeoutError } from '../../src/index.js';
 import { rejection } from '../helpers.js';
 import { distributedSuite, redisAvailable, waitFor, withPool } from '../fixtures/redis-server.js';
@@ -15,6 +16,19 @@ const POOLS = { free: 'thr-free', timeout: 'thr-timeout', abort: 'thr-abort' } a
 describe('handlers on threads', { skip: !available }, () => {
   // One worker process, so that the quick task surely shares it with the CPU-heavy one.
   const env = distributedSuite({ pools: Object.values(POOLS), workers: ['w1'], workerOptions: { concurrency: 2 } });
+
+  /**
+   * The handler's runTask settled (the thread pool reports an aborted signal as an AbortError, as it does
+   * in-process), and, the worker having one thread, a next heavy task runs: the spin's thread really ended.
+   */
+  async function assertThreadStopped(dp: DistributedPool, key: string): Promise<void> {
+    const [aborted] = await waitFor(async () => {
+      const list = await env.client.lrange(`${key}:aborted`, 0, -1);
+      return list.length > 0 ? list : undefined;
+    }, 10_000, 'the handler to see its thread stopped');
+    assert.match(aborted as string, /:AbortError$/);
+    assert.equal(typeof (await dp.run('spinOnThread', { ms: 50, key: `${key}:next` }, { timeout: 10_000 })), 'number');
+  }
 
   test('a task spinning on a thread leaves its worker process free: a quick task on the same process runs meanwhile', async () => {
     const pool = POOLS.free;
@@ -41,15 +55,7 @@ describe('handlers on threads', { skip: !available }, () => {
     await withPool({ pool, connection: env.redis.url, workers: 2 }, async (dp) => {
       const err = await rejection(dp.run('spinOnThread', { ms: 120_000, key }, { timeout: 300 }));
       assert.ok(err instanceof TaskTimeoutError, `${err.name}: ${err.message}`);
-      // The handler's runTask settled: the thread pool reports an aborted signal as an AbortError, as it does
-      // in-process.
-      const [aborted] = await waitFor(async () => {
-        const list = await env.client.lrange(`${key}:aborted`, 0, -1);
-        return list.length > 0 ? list : undefined;
-      }, 10_000, 'the handler to see its thread stopped');
-      assert.match(aborted as string, /:AbortError$/);
-      // The worker has one thread: the next heavy task runs only if the two-minute spin was really ended.
-      assert.equal(typeof (await dp.run('spinOnThread', { ms: 50, key: `${key}:next` }, { timeout: 10_000 })), 'number');
+      await assertThreadStopped(dp, key);
     });
   });
 
@@ -62,13 +68,7 @@ describe('handlers on threads', { skip: !available }, () => {
       await waitFor(async () => (await env.client.llen(`${key}:started`)) === 1, 10_000, 'the task to start');
       controller.abort();
       assert.ok((await running) instanceof AbortError);
-      const [aborted] = await waitFor(async () => {
-        const list = await env.client.lrange(`${key}:aborted`, 0, -1);
-        return list.length > 0 ? list : undefined;
-      }, 10_000, 'the handler to see its thread stopped');
-      assert.match(aborted as string, /:AbortError$/);
-      // One thread: this runs only if the aborted spin's thread was really ended.
-      assert.equal(typeof (await dp.run('spinOnThread', { ms: 50, key: `${key}:next` }, { timeout: 10_000 })), 'number');
+      await assertThreadStopped(dp, key);
     });
   });
 });
